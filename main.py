@@ -1,0 +1,204 @@
+"""The app: one stack, ``lambda-dynamodb``, composing the module with the AWS provider.
+
+Settings come from the ``context`` block of ``cdktf.json``; each can be overridden by an
+environment variable (see ``CONTEXT_KEYS``). Importing this file synthesizes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lambda_dynamodb import (
+    Access,
+    ConfigurationError,
+    FunctionSettings,
+    LambdaDynamoDbSettings,
+    LogsMode,
+    RoleSettings,
+    Runtime,
+    TableSettings,
+)
+from lambda_dynamodb.errors import problem
+from lambda_dynamodb.validation import access_problems, enum_problems, region_problems, settings_problems
+
+STACK_NAME = "lambda-dynamodb"
+PROJECT_DIR = Path(__file__).resolve().parent
+CDKTF_JSON = PROJECT_DIR / "cdktf.json"
+#: Terraform state lives beside the project, not in cdktf.out/: re-synthesizing never loses it.
+STATE_FILE = PROJECT_DIR / f"terraform.{STACK_NAME}.tfstate"
+ENV_PREFIX = "LAMBDA_DYNAMODB_"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    region: str
+    table_name: str
+    function_name: str
+    role_name: str
+    policy_name: str
+    access: Access | tuple[str, ...]
+    logs: LogsMode
+    runtime: Runtime
+    log_retention_days: int
+
+    def module_settings(self) -> LambdaDynamoDbSettings:
+        return LambdaDynamoDbSettings(
+            table=TableSettings(name=self.table_name),
+            function=FunctionSettings(
+                name=self.function_name,
+                source_dir=PROJECT_DIR / "lambda",
+                runtime=self.runtime,
+                log_retention_days=self.log_retention_days,
+            ),
+            role=RoleSettings(name=self.role_name, policy_name=self.policy_name),
+            access=self.access,
+            logs=self.logs,
+        )
+
+
+def _text(field: str, value: Any) -> tuple[Any, list[str]]:
+    return value, [] if isinstance(value, str) else [problem(field, value, "a string")]
+
+
+def _whole_number(field: str, value: Any) -> tuple[Any, list[str]]:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)  # from the environment
+    valid = isinstance(value, int) and not isinstance(value, bool)
+    return value, [] if valid else [problem(field, value, "a whole number")]
+
+
+def _region(field: str, value: Any) -> tuple[Any, list[str]]:
+    return value, region_problems(value, field)
+
+
+def _access(field: str, value: Any) -> tuple[Any, list[str]]:
+    if isinstance(value, str) and ":" in value:
+        value = [part.strip() for part in value.split(",")]  # from the environment
+    if isinstance(value, list):
+        return tuple(value), access_problems(tuple(value))
+    if isinstance(value, str) and not enum_problems(field, value, Access):
+        return Access(value), []
+    return value, [problem(field, value, "one of read, write, read_write, or a list of DynamoDB actions")]
+
+
+def _member(kind: Any) -> Callable[[str, Any], tuple[Any, list[str]]]:
+    def parse(field: str, value: Any) -> tuple[Any, list[str]]:
+        problems = enum_problems(field, value, kind)
+        return (value if problems else kind(value)), problems
+
+    return parse
+
+
+#: context key -> (AppSettings field, parser). Each key's environment override is
+#: LAMBDA_DYNAMODB_ + the key in UPPER_SNAKE_CASE, e.g. LAMBDA_DYNAMODB_TABLE_NAME.
+CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], tuple[Any, list[str]]]]] = {
+    "region": ("region", _region),
+    "tableName": ("table_name", _text),
+    "functionName": ("function_name", _text),
+    "roleName": ("role_name", _text),
+    "policyName": ("policy_name", _text),
+    "access": ("access", _access),
+    "logs": ("logs", _member(LogsMode)),
+    "runtime": ("runtime", _member(Runtime)),
+    "logRetentionDays": ("log_retention_days", _whole_number),
+}
+
+
+def environment_variable(key: str) -> str:
+    snake = "".join(f"_{c}" if c.isupper() else c for c in key).upper()
+    return ENV_PREFIX + snake
+
+
+def load_context(path: Path = CDKTF_JSON) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigurationError([problem("cdktf.json", str(path), f"a readable JSON file ({error})")]) from error
+    context = document.get("context", {}) if isinstance(document, dict) else None
+    if not isinstance(context, dict):
+        raise ConfigurationError([problem("cdktf.json context", context, "a JSON object of settings")])
+    return context
+
+
+def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> AppSettings:
+    """Settings from ``context`` with environment overrides; every problem raised at once."""
+    problems = [
+        problem(f"context.{key}", context[key], f"a known setting ({', '.join(CONTEXT_KEYS)})")
+        for key in context
+        if key not in CONTEXT_KEYS
+    ]
+    values: dict[str, Any] = {}
+    for key, (name, parse) in CONTEXT_KEYS.items():
+        variable = environment_variable(key)
+        source = variable if variable in environ else f"context.{key}"
+        if source == f"context.{key}" and key not in context:
+            problems.append(problem(source, None, "a required setting"))
+            continue
+        values[name], found = parse(source, environ[variable] if variable in environ else context[key])
+        problems += found
+    if problems:
+        raise ConfigurationError(problems)
+    settings = AppSettings(**values)
+    problems = settings_problems(settings.module_settings())
+    if problems:
+        raise ConfigurationError(problems)
+    return settings
+
+
+def build_app(settings: AppSettings, outdir: Path) -> Any:
+    """An App holding the stack; the CDKTF and provider imports happen here, not at import."""
+    from cdktf import App, LocalBackend, TerraformOutput, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    from lambda_dynamodb import LambdaDynamoDb
+
+    app = App(outdir=str(outdir))
+    stack = TerraformStack(app, STACK_NAME)
+    # Region only: endpoints and credentials come from the environment, so the same JSON
+    # deploys to real AWS and to the local emulator.
+    AwsProvider(stack, "aws", region=settings.region)
+    stack_dir = outdir / "stacks" / STACK_NAME
+    LocalBackend(stack, path=os.path.relpath(STATE_FILE, stack_dir))
+    module = LambdaDynamoDb(stack, "app", settings.module_settings())
+    for name, value in _outputs(module).items():
+        TerraformOutput(stack, name, value=value)
+    return app
+
+
+def _outputs(module: Any) -> dict[str, str]:
+    return {
+        "table_name": module.table.table_name,
+        "table_arn": module.table.arn,
+        "role_arn": module.role.role.arn,
+        "policy_arn": module.role.policy.arn,
+        "function_name": module.function.resource.function_name,
+        "function_arn": module.function.resource.arn,
+        "log_group_name": module.function.log_group.name,
+    }
+
+
+def outdir() -> Path:
+    return Path(os.environ.get("CDKTF_OUTDIR", PROJECT_DIR / "cdktf.out"))
+
+
+def main() -> int:
+    from lambda_dynamodb.synth import synth_atomically
+
+    try:
+        settings = app_settings(load_context())
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    target = synth_atomically(lambda staging: build_app(settings, staging), outdir())
+    print(f"synthesized {target / 'stacks' / STACK_NAME / 'cdk.tf.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

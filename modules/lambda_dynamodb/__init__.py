@@ -1,0 +1,79 @@
+"""CDKTF constructs for a Lambda function with least-privilege access to a DynamoDB table.
+
+Settings, access levels, the policy model and validation are plain Python and import
+quickly; the constructs (which load the AWS provider bindings) are imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .access import READ_ACTIONS, READ_WRITE_ACTIONS, REFERENCE_ACTIONS, WRITE_ACTIONS, Access
+from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
+from .errors import ConfigurationError
+from .policy import ArnContext, PolicyDocument, Statement
+from .settings import (
+    Attribute,
+    ExistingTable,
+    FunctionSettings,
+    GlobalIndex,
+    LambdaDynamoDbSettings,
+    LocalIndex,
+    RoleSettings,
+    TableSettings,
+)
+from .validation import validate
+
+if TYPE_CHECKING:
+    from .construct import LambdaDynamoDb
+    from .function import Function
+    from .role import FunctionRole
+    from .table import ImportedTable, Table
+
+#: Constructs, by the submodule that defines them (imported on first attribute access).
+_CONSTRUCTS = {
+    "LambdaDynamoDb": "construct",
+    "Function": "function",
+    "FunctionRole": "role",
+    "Table": "table",
+    "ImportedTable": "table",
+}
+
+__all__ = [
+    "READ_ACTIONS",
+    "READ_WRITE_ACTIONS",
+    "REFERENCE_ACTIONS",
+    "WRITE_ACTIONS",
+    "Access",
+    "Architecture",
+    "ArnContext",
+    "Attribute",
+    "AttributeType",
+    "ConfigurationError",
+    "ExistingTable",
+    "Function",
+    "FunctionRole",
+    "FunctionSettings",
+    "GlobalIndex",
+    "ImportedTable",
+    "LambdaDynamoDb",
+    "LambdaDynamoDbSettings",
+    "LocalIndex",
+    "LogsMode",
+    "PolicyDocument",
+    "ProjectionType",
+    "RoleSettings",
+    "Runtime",
+    "Statement",
+    "StreamViewType",
+    "Table",
+    "TableSettings",
+    "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CONSTRUCTS:
+        return getattr(import_module(f".{_CONSTRUCTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,135 @@
+"""Access levels: which DynamoDB actions a grantee gets, and on which resources.
+
+The levels match AWS CDK's ``grantReadData`` / ``grantWriteData`` / ``grantReadWriteData`` so
+users who know CDK can predict them. Explicit action lists are checked against the catalog in
+:mod:`.dynamodb_actions`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from enum import Enum
+
+from .dynamodb_actions import DYNAMODB_ACTIONS
+from .enums import LogsMode
+from .errors import ConfigurationError, problem
+from .policy import ANY_RESOURCE, Arn, Statement, account_logs_arn, log_group_streams_arn
+
+# DescribeTable is in every level: SDKs and ORMs call it to learn the key schema.
+_DESCRIBE = ("dynamodb:DescribeTable",)
+
+#: Item reads. PartiQLSelect is left out: CDK's grantReadData does not grant it either, and a
+#: PartiQL statement can scan a whole table in one call.
+READ_ITEM_ACTIONS: tuple[str, ...] = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+)
+#: Item writes. Table-level writes (UpdateTable, DeleteTable) stay out: a function that uses a
+#: table must not be able to reshape or drop it.
+WRITE_ITEM_ACTIONS: tuple[str, ...] = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+
+READ_ACTIONS: tuple[str, ...] = READ_ITEM_ACTIONS + _DESCRIBE
+WRITE_ACTIONS: tuple[str, ...] = WRITE_ITEM_ACTIONS + _DESCRIBE
+READ_WRITE_ACTIONS: tuple[str, ...] = READ_ITEM_ACTIONS + WRITE_ITEM_ACTIONS + _DESCRIBE
+
+#: The seven table actions of the reference walkthrough (no DeleteItem, no DescribeTable).
+REFERENCE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+
+WILDCARD_ACTIONS = frozenset({"*", "dynamodb:*"})
+
+ACTION_RULE = "a DynamoDB action from the IAM catalog, written dynamodb:Name"
+
+
+class Access(str, Enum):
+    """The access levels a function can be granted on a table."""
+
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read_write"
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return _LEVEL_ACTIONS[self]
+
+
+_LEVEL_ACTIONS: dict[Access, tuple[str, ...]] = {
+    Access.READ: READ_ACTIONS,
+    Access.WRITE: WRITE_ACTIONS,
+    Access.READ_WRITE: READ_WRITE_ACTIONS,
+}
+
+
+def action_problems(actions: Sequence[str], allow_wildcards: bool = False, field: str = "access") -> list[str]:
+    """Problems with an explicit action list; empty when every action is a real DynamoDB action."""
+    if not actions:
+        return [problem(field, list(actions), "at least one DynamoDB action")]
+    return [p for index, action in enumerate(actions) if (p := _action_problem(action, allow_wildcards, f"{field}[{index}]"))]
+
+
+def _action_problem(action: object, allow_wildcards: bool, field: str) -> str | None:
+    if not isinstance(action, str):
+        return problem(field, action, "an action name string")
+    if action in WILDCARD_ACTIONS:
+        if allow_wildcards:
+            return None
+        return problem(field, action, "wildcards grant every current and future action; list the actions, or allow wildcards explicitly")
+    if action in DYNAMODB_ACTIONS:
+        return None
+    guesses = difflib.get_close_matches(action, sorted(DYNAMODB_ACTIONS), n=1, cutoff=0.6)
+    hint = f" (did you mean {guesses[0]!r}?)" if guesses else ""
+    return problem(field, action, ACTION_RULE + hint)
+
+
+def resolve_actions(access: Access | Iterable[str], allow_wildcards: bool = False) -> tuple[str, ...]:
+    """The action list an access setting stands for, in a stable order without duplicates."""
+    if isinstance(access, Access):
+        return access.actions
+    actions = tuple(dict.fromkeys(access))
+    problems = action_problems(actions, allow_wildcards)
+    if problems:
+        raise ConfigurationError(problems)
+    return actions
+
+
+def table_resources(table: Arn, has_indexes: bool) -> tuple[Arn, ...]:
+    """The table, plus its indexes only when it has any (Query on an index targets that ARN)."""
+    return (table, table.child("/index/*")) if has_indexes else (table,)
+
+
+def table_statement(actions: Sequence[str], table: Arn, has_indexes: bool) -> Statement:
+    return Statement(actions=tuple(actions), resources=table_resources(table, has_indexes))
+
+
+#: What a function needs to write its own logs into a log group that already exists.
+#: CreateLogGroup is left out: the module creates the group (with its retention) itself.
+LOG_WRITE_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+#: The reference's extra statement: lets the function create any log group, which only works
+#: on ``*`` (the action has no resource-level permissions).
+LOG_GROUP_CREATE_ACTIONS: tuple[str, ...] = ("logs:CreateLogGroup",)
+
+
+def logs_statements(mode: LogsMode, log_group_name: str) -> tuple[Statement, ...]:
+    """The logs statements of a function, by mode (see :class:`LogsMode`)."""
+    if LogsMode(mode) is LogsMode.SCOPED:
+        return (Statement(LOG_WRITE_ACTIONS, (log_group_streams_arn(log_group_name),)),)
+    return (
+        Statement(LOG_WRITE_ACTIONS, (account_logs_arn(),)),
+        Statement(LOG_GROUP_CREATE_ACTIONS, (ANY_RESOURCE,)),
+    )

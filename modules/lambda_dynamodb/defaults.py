@@ -1,0 +1,27 @@
+"""The module's defaults, in one place, as data. User settings are layered on top of these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .access import Access
+from .enums import Architecture, AttributeType, Runtime
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+#: (name, type) of each key attribute the default table declares.
+ATTRIBUTE_TYPES: tuple[tuple[str, AttributeType], ...] = (
+    (PARTITION_KEY, AttributeType.STRING),
+    (SORT_KEY, AttributeType.STRING),
+)
+SOURCE_DIR = Path("lambda")
+HANDLER = "handler.handler"
+RUNTIME = Runtime.PYTHON_3_13
+MEMORY_MB = 256
+TIMEOUT_SECONDS = 10
+ARCHITECTURE = Architecture.X86_64
+TABLE_NAME_VARIABLE = "TABLE_NAME"
+#: A year: the floor that common compliance scanners (checkov CKV_AWS_338) ask for.
+LOG_RETENTION_DAYS = 365
+IAM_PATH = "/"
+ACCESS = Access.READ_WRITE

@@ -1,0 +1,29 @@
+"""Every IAM action of the DynamoDB service (Service Authorization Reference, 2026).
+
+Explicit action lists are checked against this catalog so that a typo such as
+``dynamodb:PutItems`` fails at synth time instead of silently granting nothing.
+"""
+
+from __future__ import annotations
+
+SERVICE_PREFIX = "dynamodb"
+
+_NAMES = """
+BatchGetItem BatchWriteItem ConditionCheckItem CreateBackup CreateGlobalTable CreateTable
+CreateTableReplica DeleteBackup DeleteItem DeleteResourcePolicy DeleteTable DeleteTableReplica
+DescribeBackup DescribeContinuousBackups DescribeContributorInsights DescribeEndpoints
+DescribeExport DescribeGlobalTable DescribeGlobalTableSettings DescribeImport
+DescribeKinesisStreamingDestination DescribeLimits DescribeReservedCapacity
+DescribeReservedCapacityOfferings DescribeStream DescribeTable DescribeTableReplicaAutoScaling
+DescribeTimeToLive DisableKinesisStreamingDestination EnableKinesisStreamingDestination
+ExportTableToPointInTime GetAbacStatus GetItem GetRecords GetResourcePolicy GetShardIterator ImportTable
+ListBackups ListContributorInsights ListExports ListGlobalTables ListImports ListStreams
+ListTables ListTagsOfResource PartiQLDelete PartiQLInsert PartiQLSelect PartiQLUpdate
+PurchaseReservedCapacityOfferings PutItem PutResourcePolicy Query RestoreTableFromAwsBackup
+RestoreTableFromBackup RestoreTableToPointInTime Scan StartAwsBackupJob TagResource
+UntagResource UpdateAbacStatus UpdateContinuousBackups UpdateContributorInsights UpdateGlobalTable
+UpdateGlobalTableSettings UpdateGlobalTableVersion UpdateItem UpdateKinesisStreamingDestination
+UpdateTable UpdateTableReplicaAutoScaling UpdateTimeToLive
+"""
+
+DYNAMODB_ACTIONS: frozenset[str] = frozenset(f"{SERVICE_PREFIX}:{name}" for name in _NAMES.split())

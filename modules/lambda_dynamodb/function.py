@@ -1,0 +1,111 @@
+"""The Lambda function: its code asset, its log group and the function itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionEnvironment,
+    LambdaFunctionLoggingConfig,
+    LambdaFunctionTracingConfig,
+)
+from constructs import Construct
+
+from .access import logs_statements
+from .code_hash import source_hash_base64, source_hash_hex
+from .enums import Architecture, LogsMode, Runtime
+from .policy import Statement
+from .role import FunctionRole
+from .settings import FunctionSettings
+
+#: Structured logs: CloudWatch Logs Insights can query JSON fields without parsing.
+LOG_FORMAT = "JSON"
+#: X-Ray traces every invocation, including its DynamoDB calls.
+TRACING_MODE = "Active"
+
+
+def log_group_name(function_name: str) -> str:
+    """The log group Lambda writes a function's logs to by default."""
+    return f"/aws/lambda/{function_name}"
+
+
+class Function(Construct):
+    """``aws_lambda_function`` packaged from a source directory, logging to its own log group.
+
+    The function's role gets the logs statements of ``logs`` (see :class:`LogsMode`).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        settings: FunctionSettings,
+        *,
+        role: FunctionRole,
+        table_name: str,
+        logs: LogsMode = LogsMode.SCOPED,
+    ) -> None:
+        super().__init__(scope, id)
+        self._role = role
+        self._log_group = CloudwatchLogGroup(
+            self,
+            "log_group",
+            name=log_group_name(settings.name),
+            retention_in_days=settings.log_retention_days,
+            tags=dict(settings.tags) or None,
+        )
+        role.add_statements(*logs_statements(logs, log_group_name(settings.name)))
+        source_dir = Path(settings.source_dir).resolve()
+        self._asset = TerraformAsset(
+            self,
+            "code",
+            path=str(source_dir),
+            type=AssetType.ARCHIVE,
+            # Our own content hash: the asset's folder (and so `filename`) changes only with the code.
+            asset_hash=source_hash_hex(source_dir),
+        )
+        self._function = LambdaFunction(
+            self,
+            "function",
+            function_name=settings.name,
+            role=role.role.arn,
+            handler=settings.handler,
+            runtime=Runtime(settings.runtime).value,
+            architectures=[Architecture(settings.architecture).value],
+            memory_size=settings.memory_mb,
+            timeout=settings.timeout_seconds,
+            filename=self._asset.path,
+            source_code_hash=source_hash_base64(source_dir),
+            environment=LambdaFunctionEnvironment(
+                variables={**settings.environment, settings.table_name_variable: table_name}
+            ),
+            logging_config=LambdaFunctionLoggingConfig(log_format=LOG_FORMAT, log_group=self._log_group.name),
+            tracing_config=LambdaFunctionTracingConfig(mode=TRACING_MODE),
+            tags=dict(settings.tags) or None,
+            # Without these, the first invocations could run before the function may log, and
+            # Lambda would create the log group itself, without retention.
+            depends_on=[self._log_group, role.attachment],
+        )
+
+    def add_statements(self, *statements: Statement) -> None:
+        """Grow the function's permissions (grants call this)."""
+        self._role.add_statements(*statements)
+
+    @property
+    def resource(self) -> LambdaFunction:
+        return self._function
+
+    @property
+    def log_group(self) -> CloudwatchLogGroup:
+        return self._log_group
+
+    @property
+    def asset(self) -> TerraformAsset:
+        return self._asset
+
+    @property
+    def role(self) -> FunctionRole:
+        return self._role

@@ -1,0 +1,135 @@
+"""Settings of the module: frozen dataclasses whose defaults come from :mod:`.defaults`.
+
+Validation lives in :mod:`.validation`. Nothing here touches CDKTF, so settings can be built
+and checked without loading the AWS provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Union
+
+from . import defaults
+from .access import Access
+from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
+
+__all__ = [
+    "AccessSetting",
+    "Attribute",
+    "ExistingTable",
+    "FunctionSettings",
+    "GlobalIndex",
+    "LambdaDynamoDbSettings",
+    "LocalIndex",
+    "RoleSettings",
+    "TableSettings",
+]
+
+
+def _frozen_mapping(value: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A key attribute: only attributes used by the table's or an index's key are declared."""
+
+    name: str
+    type: AttributeType = AttributeType.STRING
+
+
+def _default_attributes() -> tuple[Attribute, ...]:
+    return tuple(Attribute(name, kind) for name, kind in defaults.ATTRIBUTE_TYPES)
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+    projection: ProjectionType = ProjectionType.ALL
+    non_key_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalIndex:
+    name: str
+    sort_key: str
+    projection: ProjectionType = ProjectionType.ALL
+    non_key_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """A table the module creates. Safe defaults: on-demand, PITR, SSE, deletion protection."""
+
+    name: str
+    partition_key: str = defaults.PARTITION_KEY
+    sort_key: str | None = defaults.SORT_KEY
+    attributes: tuple[Attribute, ...] = field(default_factory=_default_attributes)
+    global_indexes: tuple[GlobalIndex, ...] = ()
+    local_indexes: tuple[LocalIndex, ...] = ()
+    ttl_attribute: str | None = None
+    stream: StreamViewType | None = None
+    point_in_time_recovery: bool = True
+    deletion_protection: bool = True
+    tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
+
+    @property
+    def has_indexes(self) -> bool:
+        return bool(self.global_indexes or self.local_indexes)
+
+
+@dataclass(frozen=True)
+class ExistingTable:
+    """A table created elsewhere: the module only grants access to it.
+
+    ``arn`` is optional; without it the ARN is built from the name in the stack's partition,
+    region and account. ``has_indexes`` adds ``<table ARN>/index/*`` to the granted resources.
+    """
+
+    name: str
+    arn: str | None = None
+    has_indexes: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    name: str
+    source_dir: Path = defaults.SOURCE_DIR
+    handler: str = defaults.HANDLER
+    runtime: Runtime = defaults.RUNTIME
+    memory_mb: int = defaults.MEMORY_MB
+    timeout_seconds: int = defaults.TIMEOUT_SECONDS
+    architecture: Architecture = defaults.ARCHITECTURE
+    table_name_variable: str = defaults.TABLE_NAME_VARIABLE
+    environment: Mapping[str, str] = field(default_factory=_frozen_mapping)
+    log_retention_days: int = defaults.LOG_RETENTION_DAYS
+    tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    name: str
+    policy_name: str
+    path: str = defaults.IAM_PATH
+    permissions_boundary_arn: str | None = None
+    tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
+
+
+AccessSetting = Union[Access, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class LambdaDynamoDbSettings:
+    """Everything the composing construct needs; validated as a whole before anything is built."""
+
+    table: TableSettings | ExistingTable
+    function: FunctionSettings
+    role: RoleSettings
+    access: AccessSetting = defaults.ACCESS
+    logs: LogsMode = LogsMode.SCOPED
+    allow_wildcard_actions: bool = False

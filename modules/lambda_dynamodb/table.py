@@ -1,0 +1,134 @@
+"""The DynamoDB table, and grants of access to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTableGlobalSecondaryIndex,
+    DynamodbTableLocalSecondaryIndex,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
+)
+from constructs import Construct
+
+from .access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS, Access, resolve_actions, table_statement
+from .policy import Arn, Statement, table_arn
+from .enums import AttributeType, ProjectionType, StreamViewType
+from .settings import ExistingTable, GlobalIndex, LocalIndex, TableSettings
+
+#: On-demand capacity: no throughput to size, no throttling from a too-small guess.
+BILLING_MODE = "PAY_PER_REQUEST"
+
+
+class Grantee(Protocol):
+    """Anything whose permissions can grow: a function or its role."""
+
+    def add_statements(self, *statements: Statement) -> None: ...
+
+
+class _TableGrants:
+    """Grants on a table; subclasses say which table (``table_name``, ``_arn``, ``has_indexes``)."""
+
+    table_name: str
+    has_indexes: bool
+    _arn: Arn
+
+    def grant_read_data(self, grantee: Grantee) -> Statement:
+        """Grants BatchGetItem, GetItem, Query, Scan, ConditionCheckItem and DescribeTable."""
+        return self._grant(grantee, READ_ACTIONS)
+
+    def grant_write_data(self, grantee: Grantee) -> Statement:
+        """Grants BatchWriteItem, PutItem, UpdateItem, DeleteItem and DescribeTable."""
+        return self._grant(grantee, WRITE_ACTIONS)
+
+    def grant_read_write_data(self, grantee: Grantee) -> Statement:
+        """Grants every action of :meth:`grant_read_data` and :meth:`grant_write_data`."""
+        return self._grant(grantee, READ_WRITE_ACTIONS)
+
+    def grant(self, grantee: Grantee, access: Access | Iterable[str], *, allow_wildcards: bool = False) -> Statement:
+        """Grants the actions of an access level, or an explicit list of catalog-checked actions."""
+        return self._grant(grantee, resolve_actions(access, allow_wildcards))
+
+    def _grant(self, grantee: Grantee, actions: tuple[str, ...]) -> Statement:
+        statement = table_statement(actions, self._arn, self.has_indexes)
+        grantee.add_statements(statement)
+        return statement
+
+
+class Table(Construct, _TableGrants):
+    """A DynamoDB table with safe defaults: on-demand, PITR, SSE and deletion protection on."""
+
+    def __init__(self, scope: Construct, id: str, settings: TableSettings) -> None:
+        super().__init__(scope, id)
+        self.table_name = settings.name
+        self.has_indexes = settings.has_indexes
+        self._arn = table_arn(settings.name)
+        self._resource = DynamodbTable(self, "table", **_table_arguments(settings))
+
+    @property
+    def resource(self) -> DynamodbTable:
+        return self._resource
+
+    @property
+    def arn(self) -> str:
+        return self._resource.arn
+
+
+class ImportedTable(_TableGrants):
+    """A table managed elsewhere: grants only, no resource."""
+
+    def __init__(self, settings: ExistingTable) -> None:
+        self.table_name = settings.name
+        self.has_indexes = settings.has_indexes
+        self._arn = Arn.of(settings.arn) if settings.arn else table_arn(settings.name)
+
+    @property
+    def resource(self) -> None:
+        return None
+
+
+def _table_arguments(settings: TableSettings) -> dict[str, object]:
+    arguments: dict[str, object] = {
+        "name": settings.name,
+        "billing_mode": BILLING_MODE,
+        "hash_key": settings.partition_key,
+        "range_key": settings.sort_key,
+        "attribute": [DynamodbTableAttribute(name=a.name, type=AttributeType(a.type).value) for a in settings.attributes],
+        "point_in_time_recovery": DynamodbTablePointInTimeRecovery(enabled=settings.point_in_time_recovery),
+        # Encryption at rest with the AWS-owned key unless a customer-managed key is given.
+        "server_side_encryption": DynamodbTableServerSideEncryption(enabled=True),
+        "deletion_protection_enabled": settings.deletion_protection,
+        "global_secondary_index": [_global_index(i) for i in settings.global_indexes] or None,
+        "local_secondary_index": [_local_index(i) for i in settings.local_indexes] or None,
+        "tags": dict(settings.tags) or None,
+    }
+    if settings.ttl_attribute:
+        arguments["ttl"] = DynamodbTableTtl(attribute_name=settings.ttl_attribute, enabled=True)
+    if settings.stream:
+        arguments["stream_enabled"] = True
+        arguments["stream_view_type"] = StreamViewType(settings.stream).value
+    return arguments
+
+
+def _global_index(index: GlobalIndex) -> DynamodbTableGlobalSecondaryIndex:
+    return DynamodbTableGlobalSecondaryIndex(
+        name=index.name,
+        hash_key=index.partition_key,
+        range_key=index.sort_key,
+        projection_type=ProjectionType(index.projection).value,
+        non_key_attributes=list(index.non_key_attributes) or None,
+    )
+
+
+def _local_index(index: LocalIndex) -> DynamodbTableLocalSecondaryIndex:
+    return DynamodbTableLocalSecondaryIndex(
+        name=index.name,
+        range_key=index.sort_key,
+        projection_type=ProjectionType(index.projection).value,
+        non_key_attributes=list(index.non_key_attributes) or None,
+    )

@@ -1,0 +1,245 @@
+"""Validation of every setting before anything is created: collect all problems, raise once.
+
+Each rule is a named constant (its text is what users read) and each check returns problem
+lines naming field, value and rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from enum import Enum
+from pathlib import Path
+
+from .access import Access, action_problems
+from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
+from .errors import problem, raise_if_any
+from .settings import (
+    ExistingTable,
+    FunctionSettings,
+    GlobalIndex,
+    LambdaDynamoDbSettings,
+    LocalIndex,
+    RoleSettings,
+    TableSettings,
+)
+
+TABLE_NAME_RULE = "3 to 255 characters of A-Z a-z 0-9 _ . -"
+INDEX_NAME_RULE = TABLE_NAME_RULE
+ATTRIBUTE_NAME_RULE = "1 to 255 characters"
+FUNCTION_NAME_RULE = "1 to 64 characters of A-Z a-z 0-9 - _"
+IAM_NAME_RULE_64 = "1 to 64 characters of A-Z a-z 0-9 and + = , . @ _ -"
+IAM_NAME_RULE_128 = "1 to 128 characters of A-Z a-z 0-9 and + = , . @ _ -"
+IAM_PATH_RULE = "starts and ends with /, at most 512 printable ASCII characters"
+BOUNDARY_RULE = "an IAM policy ARN, arn:<partition>:iam::<account or aws>:policy/<name>"
+MEMORY_RULE = "a whole number of MB from 128 to 10240"
+TIMEOUT_RULE = "a whole number of seconds from 1 to 900"
+#: The retention values CloudWatch Logs accepts (0 keeps logs forever).
+LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_RULE = "one of CloudWatch's retention values " + ", ".join(map(str, LOG_RETENTION_DAYS))
+HANDLER_RULE = "module.function, e.g. handler.handler"
+ENV_NAME_RULE = "a letter, then letters, digits or _ (and not a name Lambda reserves)"
+KEY_ATTRIBUTE_RULE = "a key must be one of the declared attributes"
+UNUSED_ATTRIBUTE_RULE = "DynamoDB accepts only attributes used by the table's or an index's key"
+TAG_RULE = "tag keys 1 to 128 characters, values at most 256"
+
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_IAM_NAME_64 = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_IAM_NAME_128 = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
+_IAM_PATH = re.compile(r"/([\x21-\x7e]*/)?")
+_BOUNDARY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+", re.ASCII)
+_HANDLER = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*", re.ASCII)
+_ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+#: Names the Lambda service sets itself; a function may not override them.
+RESERVED_ENV_NAMES = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+#: The file a handler's module must be in, by runtime language.
+_HANDLER_FILE_SUFFIXES: dict[str, tuple[str, ...]] = {"python": (".py",), "nodejs": (".js", ".mjs", ".cjs")}
+
+MAX_GLOBAL_INDEXES = 20
+MAX_LOCAL_INDEXES = 5
+
+
+def validate(settings: LambdaDynamoDbSettings) -> None:
+    """Raise one :class:`ConfigurationError` listing every problem of ``settings``."""
+    raise_if_any(settings_problems(settings))
+
+
+def settings_problems(settings: LambdaDynamoDbSettings) -> list[str]:
+    problems = list(table_problems(settings.table))
+    problems += function_problems(settings.function)
+    problems += role_problems(settings.role)
+    problems += access_problems(settings.access, settings.allow_wildcard_actions)
+    problems += enum_problems("logs", settings.logs, LogsMode)
+    return problems
+
+
+def access_problems(access: object, allow_wildcards: bool = False) -> list[str]:
+    if isinstance(access, Access):
+        return []
+    if isinstance(access, str):
+        return enum_problems("access", access, Access)
+    if isinstance(access, (list, tuple)):
+        return action_problems(access, allow_wildcards)
+    return [problem("access", access, f"one of {_choices(Access)} or a list of DynamoDB actions")]
+
+
+def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
+    yield from _pattern("table.name", table.name, _TABLE_NAME, TABLE_NAME_RULE)
+    if isinstance(table, ExistingTable):
+        return
+    declared = set()
+    for index, attribute in enumerate(table.attributes):
+        declared.add(attribute.name)
+        yield from _length(f"table.attributes[{index}].name", attribute.name, 1, 255, ATTRIBUTE_NAME_RULE)
+        yield from enum_problems(f"table.attributes[{index}].type", attribute.type, AttributeType)
+    keys = dict(_key_fields(table))
+    for field, key in keys.items():
+        if key not in declared:
+            yield problem(field, key, f"{KEY_ATTRIBUTE_RULE} ({', '.join(sorted(declared)) or 'none declared'})")
+    for name in sorted(declared - set(keys.values())):
+        yield problem("table.attributes", name, UNUSED_ATTRIBUTE_RULE)
+    yield from _index_problems(table)
+    if table.ttl_attribute is not None:
+        yield from _length("table.ttl_attribute", table.ttl_attribute, 1, 255, ATTRIBUTE_NAME_RULE)
+    if table.stream is not None:
+        yield from enum_problems("table.stream", table.stream, StreamViewType)
+    yield from _tag_problems("table.tags", table.tags)
+
+
+def _key_fields(table: TableSettings) -> Iterator[tuple[str, str]]:
+    yield "table.partition_key", table.partition_key
+    if table.sort_key is not None:
+        yield "table.sort_key", table.sort_key
+    for index, gsi in enumerate(table.global_indexes):
+        yield f"table.global_indexes[{index}].partition_key", gsi.partition_key
+        if gsi.sort_key is not None:
+            yield f"table.global_indexes[{index}].sort_key", gsi.sort_key
+    for index, lsi in enumerate(table.local_indexes):
+        yield f"table.local_indexes[{index}].sort_key", lsi.sort_key
+
+
+def _index_problems(table: TableSettings) -> Iterator[str]:
+    if len(table.global_indexes) > MAX_GLOBAL_INDEXES:
+        yield problem("table.global_indexes", len(table.global_indexes), f"at most {MAX_GLOBAL_INDEXES} global secondary indexes")
+    if len(table.local_indexes) > MAX_LOCAL_INDEXES:
+        yield problem("table.local_indexes", len(table.local_indexes), f"at most {MAX_LOCAL_INDEXES} local secondary indexes")
+    if table.local_indexes and table.sort_key is None:
+        yield problem("table.sort_key", None, "a table with local secondary indexes needs a sort key")
+    seen: set[str] = set()
+    indexes: list[tuple[str, GlobalIndex | LocalIndex]] = [
+        *((f"table.global_indexes[{i}]", gsi) for i, gsi in enumerate(table.global_indexes)),
+        *((f"table.local_indexes[{i}]", lsi) for i, lsi in enumerate(table.local_indexes)),
+    ]
+    for field, index in indexes:
+        yield from _pattern(f"{field}.name", index.name, _TABLE_NAME, INDEX_NAME_RULE)
+        if index.name in seen:
+            yield problem(f"{field}.name", index.name, "index names must be unique within a table")
+        seen.add(index.name)
+        yield from enum_problems(f"{field}.projection", index.projection, ProjectionType)
+        if index.non_key_attributes and index.projection != ProjectionType.INCLUDE:
+            yield problem(f"{field}.non_key_attributes", list(index.non_key_attributes), "only with projection INCLUDE")
+
+
+def function_problems(function: FunctionSettings) -> Iterator[str]:
+    yield from _pattern("function.name", function.name, _FUNCTION_NAME, FUNCTION_NAME_RULE)
+    runtime_problems = enum_problems("function.runtime", function.runtime, Runtime)
+    yield from runtime_problems
+    yield from _int_range("function.memory_mb", function.memory_mb, 128, 10240, MEMORY_RULE)
+    yield from _int_range("function.timeout_seconds", function.timeout_seconds, 1, 900, TIMEOUT_RULE)
+    yield from enum_problems("function.architecture", function.architecture, Architecture)
+    if function.log_retention_days not in LOG_RETENTION_DAYS or isinstance(function.log_retention_days, bool):
+        yield problem("function.log_retention_days", function.log_retention_days, LOG_RETENTION_RULE)
+    yield from _env_problems(function)
+    yield from _code_problems(function, None if runtime_problems else Runtime(function.runtime))
+    yield from _tag_problems("function.tags", function.tags)
+
+
+def _env_problems(function: FunctionSettings) -> Iterator[str]:
+    names = {"function.table_name_variable": function.table_name_variable}
+    names |= {f"function.environment[{name!r}]": name for name in function.environment}
+    for field, name in names.items():
+        if not (isinstance(name, str) and _ENV_NAME.fullmatch(name)) or name in RESERVED_ENV_NAMES:
+            yield problem(field, name, ENV_NAME_RULE)
+    if function.table_name_variable in function.environment:
+        yield problem("function.environment", function.table_name_variable, "the table name variable is set by the module; do not set it again")
+    for name, value in function.environment.items():
+        if not isinstance(value, str):
+            yield problem(f"function.environment[{name!r}]", value, "a string")
+
+
+def _code_problems(function: FunctionSettings, runtime: Runtime | None) -> Iterator[str]:
+    source = Path(function.source_dir)
+    if not source.is_dir():
+        yield problem("function.source_dir", str(source), "an existing directory holding the function's code")
+        return
+    if not (isinstance(function.handler, str) and _HANDLER.fullmatch(function.handler)):
+        yield problem("function.handler", function.handler, HANDLER_RULE)
+        return
+    suffixes = _HANDLER_FILE_SUFFIXES.get(runtime.language if runtime else "", ())
+    module = function.handler.rsplit(".", 1)[0]
+    if suffixes and not any((source / f"{module}{suffix}").is_file() for suffix in suffixes):
+        yield problem("function.handler", function.handler, f"its module must exist in {source} as {module}{suffixes[0]}")
+
+
+def role_problems(role: RoleSettings) -> Iterator[str]:
+    yield from _pattern("role.name", role.name, _IAM_NAME_64, IAM_NAME_RULE_64)
+    yield from _pattern("role.policy_name", role.policy_name, _IAM_NAME_128, IAM_NAME_RULE_128)
+    yield from _pattern("role.path", role.path, _IAM_PATH, IAM_PATH_RULE, max_length=512)
+    if role.permissions_boundary_arn is not None:
+        yield from _pattern("role.permissions_boundary_arn", role.permissions_boundary_arn, _BOUNDARY_ARN, BOUNDARY_RULE)
+    yield from _tag_problems("role.tags", role.tags)
+
+
+def enum_problems(field: str, value: object, kind: type[Enum]) -> list[str]:
+    """Empty when ``value`` is a member (or the value of a member) of ``kind``."""
+    try:
+        kind(value)
+    except ValueError:
+        return [problem(field, _plain(value), f"one of {_choices(kind)}")]
+    return []
+
+
+def _choices(kind: type[Enum]) -> str:
+    return ", ".join(str(member.value) for member in kind)
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _pattern(field: str, value: object, pattern: re.Pattern[str], rule: str, max_length: int | None = None) -> list[str]:
+    valid = isinstance(value, str) and pattern.fullmatch(value) and (max_length is None or len(value) <= max_length)
+    return [] if valid else [problem(field, value, rule)]
+
+
+def _length(field: str, value: object, low: int, high: int, rule: str) -> list[str]:
+    valid = isinstance(value, str) and low <= len(value) <= high
+    return [] if valid else [problem(field, value, rule)]
+
+
+def _int_range(field: str, value: object, low: int, high: int, rule: str) -> list[str]:
+    valid = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    return [] if valid else [problem(field, value, rule)]
+
+
+def _tag_problems(field: str, tags: Mapping[str, str]) -> Iterator[str]:
+    for key, value in tags.items():
+        if not (isinstance(key, str) and 1 <= len(key) <= 128 and isinstance(value, str) and len(value) <= 256):
+            yield problem(f"{field}[{key!r}]", value, TAG_RULE)
+
+
+REGION_RULE = "an AWS region code such as eu-west-1"
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def region_problems(region: object, field: str = "region") -> list[str]:
+    return _pattern(field, region, _REGION, REGION_RULE)

@@ -1,0 +1,140 @@
+"""Session-wide synthesis: each configuration is synthesized once and shared by its tests.
+
+The AWS provider bindings take ~16 s to import, so every synthesis happens in this one
+process, and each configuration's JSON is cached for the whole session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_dynamodb import (
+    Access,
+    Attribute,
+    AttributeType,
+    ExistingTable,
+    FunctionSettings,
+    GlobalIndex,
+    LambdaDynamoDbSettings,
+    LocalIndex,
+    LogsMode,
+    RoleSettings,
+    TableSettings,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+STACK = "test"
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def module_settings(**changes: Any) -> LambdaDynamoDbSettings:
+    """The reference names with the module's defaults; ``changes`` replace top-level fields."""
+    base = LambdaDynamoDbSettings(
+        table=TableSettings(name="SampleTable"),
+        function=FunctionSettings(name="MyLambdaFunction", source_dir=PROJECT_DIR / "lambda"),
+        role=RoleSettings(name="MyLambdaRole", policy_name="MyLambdaPolicy"),
+    )
+    return replace(base, **changes)
+
+
+INDEXED_TABLE = TableSettings(
+    name="IndexedTable",
+    attributes=(
+        Attribute("pk", AttributeType.STRING),
+        Attribute("sk", AttributeType.STRING),
+        Attribute("gpk", AttributeType.NUMBER),
+        Attribute("lsk", AttributeType.BINARY),
+    ),
+    global_indexes=(GlobalIndex("by-gpk", partition_key="gpk", sort_key="sk"),),
+    local_indexes=(LocalIndex("by-lsk", sort_key="lsk"),),
+    ttl_attribute="expires_at",
+)
+
+#: name -> settings of every module configuration the tests synthesize.
+CONFIGURATIONS: dict[str, LambdaDynamoDbSettings] = {
+    "default": module_settings(),
+    "read": module_settings(access=Access.READ),
+    "write": module_settings(access=Access.WRITE),
+    "read_write": module_settings(access=Access.READ_WRITE),
+    "read_indexed": module_settings(access=Access.READ, table=INDEXED_TABLE),
+    "write_indexed": module_settings(access=Access.WRITE, table=INDEXED_TABLE),
+    "read_write_indexed": module_settings(access=Access.READ_WRITE, table=INDEXED_TABLE),
+    "account_wide": module_settings(logs=LogsMode.ACCOUNT_WIDE),
+    "existing_table": module_settings(table=ExistingTable("Shared", arn="arn:aws:dynamodb:us-east-1:111122223333:table/Shared")),
+}
+
+
+def synth_stack(tmp: Path, build: Callable[[Any], None]) -> dict[str, Any]:
+    """Synthesize one stack (AWS provider + whatever ``build`` adds) and return its JSON."""
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    app = App(outdir=str(tmp))
+    stack = TerraformStack(app, STACK)
+    AwsProvider(stack, "aws", region="eu-west-1")
+    build(stack)
+    app.synth()
+    return json.loads((tmp / "stacks" / STACK / "cdk.tf.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """``synthesized(name)``: the JSON of configuration ``name``, synthesized once per session."""
+    from lambda_dynamodb import LambdaDynamoDb
+
+    cache: dict[str, dict[str, Any]] = {}
+
+    def get(name: str) -> dict[str, Any]:
+        if name not in cache:
+            settings = CONFIGURATIONS[name]
+            out = tmp_path_factory.mktemp(f"synth-{name}")
+            cache[name] = synth_stack(out, lambda stack: LambdaDynamoDb(stack, "module", settings))
+        return cache[name]
+
+    return get
+
+
+def resources(doc: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return list(doc.get("resource", {}).get(resource_type, {}).values())
+
+
+def only(doc: dict[str, Any], resource_type: str, section: str = "resource") -> dict[str, Any]:
+    found = list(doc.get(section, {}).get(resource_type, {}).values())
+    assert len(found) == 1, f"expected one {resource_type} in {section}, found {len(found)}"
+    return found[0]
+
+
+def data_sources(doc: dict[str, Any], data_type: str) -> dict[str, dict[str, Any]]:
+    return doc.get("data", {}).get(data_type, {})
+
+
+def permissions_statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements of the policy document the customer-managed policy is built from."""
+    from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+    from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+
+    policy = only(doc, IamPolicy.TF_RESOURCE_TYPE)
+    name = policy["policy"].removeprefix(f"${{data.{DataAwsIamPolicyDocument.TF_RESOURCE_TYPE}.").removesuffix(".json}")
+    return data_sources(doc, DataAwsIamPolicyDocument.TF_RESOURCE_TYPE)[name]["statement"]
+
+
+@pytest.fixture(scope="session")
+def blog_policy() -> dict[str, Any]:
+    return json.loads((FIXTURES / "blog-policy.json").read_text())
+
+
+@pytest.fixture()
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    for name in list(os.environ):
+        if name.startswith("LAMBDA_DYNAMODB_"):
+            monkeypatch.delenv(name)
+    yield monkeypatch
