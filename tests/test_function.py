@@ -1,0 +1,81 @@
+"""The synthesized function and its log group."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+
+from lambda_dynamodb.code_hash import source_hash_base64
+
+from conftest import PROJECT_DIR, only
+
+FUNCTION = LambdaFunction.TF_RESOURCE_TYPE
+LOG_GROUP = CloudwatchLogGroup.TF_RESOURCE_TYPE
+
+
+def address(doc, resource_type: str) -> str:
+    return f"{resource_type}.{next(iter(doc['resource'][resource_type]))}"
+
+
+def test_runtime_handler_memory_timeout_architecture(synthesized) -> None:
+    function = only(synthesized("default"), FUNCTION)
+    assert (function["function_name"], function["runtime"], function["handler"]) == ("MyLambdaFunction", "python3.13", "handler.handler")
+    assert (function["memory_size"], function["timeout"], function["architectures"]) == (256, 10, ["x86_64"])
+
+
+def test_function_runs_as_the_role(synthesized) -> None:
+    doc = synthesized("default")
+    assert only(doc, FUNCTION)["role"] == f"${{{address(doc, IamRole.TF_RESOURCE_TYPE)}.arn}}"
+
+
+def test_environment_names_the_table(synthesized) -> None:
+    assert only(synthesized("default"), FUNCTION)["environment"] == {"variables": {"TABLE_NAME": "SampleTable"}}
+
+
+def test_logs_go_to_the_modules_log_group_as_json(synthesized) -> None:
+    doc = synthesized("default")
+    assert only(doc, FUNCTION)["logging_config"] == {"log_format": "JSON", "log_group": f"${{{address(doc, LOG_GROUP)}.name}}"}
+
+
+def test_tracing_is_active(synthesized) -> None:
+    assert only(synthesized("default"), FUNCTION)["tracing_config"] == {"mode": "Active"}
+
+
+def test_function_waits_for_log_group_and_policy_attachment(synthesized) -> None:
+    doc = synthesized("default")
+    assert only(doc, FUNCTION)["depends_on"] == [address(doc, LOG_GROUP), address(doc, IamRolePolicyAttachment.TF_RESOURCE_TYPE)]
+
+
+def test_log_group_name_and_retention(synthesized) -> None:
+    log_group = only(synthesized("default"), LOG_GROUP)
+    assert (log_group["name"], log_group["retention_in_days"]) == ("/aws/lambda/MyLambdaFunction", 365)
+
+
+def test_code_is_packaged_from_lambda_dir_with_its_content_hash(synthesized) -> None:
+    function = only(synthesized("default"), FUNCTION)
+    assert function["source_code_hash"] == source_hash_base64(PROJECT_DIR / "lambda")
+    assert function["filename"].startswith("assets/") and function["filename"].endswith("/archive.zip")
+
+
+def test_code_hash_ignores_caches_and_timestamps(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(PROJECT_DIR / "lambda", source, ignore=shutil.ignore_patterns("__pycache__"))
+    before = source_hash_base64(source)
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\x00cache")
+    (source / "handler.py").touch()
+    assert source_hash_base64(source) == before
+
+
+def test_code_hash_changes_with_the_code(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(PROJECT_DIR / "lambda", source, ignore=shutil.ignore_patterns("__pycache__"))
+    before = source_hash_base64(source)
+    with (source / "handler.py").open("a") as handler:
+        handler.write("\n# changed\n")
+    assert source_hash_base64(source) != before
