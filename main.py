@@ -30,8 +30,10 @@ from lambda_dynamodb.validation import access_problems, enum_problems, region_pr
 STACK_NAME = "lambda-dynamodb"
 PROJECT_DIR = Path(__file__).resolve().parent
 CDKTF_JSON = PROJECT_DIR / "cdktf.json"
-#: Terraform state lives beside the project, not in cdktf.out/: re-synthesizing never loses it.
-STATE_FILE = PROJECT_DIR / f"terraform.{STACK_NAME}.tfstate"
+#: The local backend's state file, relative to the stack's folder (<outdir>/stacks/<stack>): it
+#: lives beside cdktf.out/, in the project, so re-synthesizing never loses it. Relative, so the
+#: JSON is the same wherever the project is checked out.
+STATE_PATH = f"../../../terraform.{STACK_NAME}.tfstate"
 ENV_PREFIX = "LAMBDA_DYNAMODB_"
 
 
@@ -163,8 +165,7 @@ def build_app(settings: AppSettings, outdir: Path) -> Any:
     # Region only: endpoints and credentials come from the environment, so the same JSON
     # deploys to real AWS and to the local emulator.
     AwsProvider(stack, "aws", region=settings.region)
-    stack_dir = outdir / "stacks" / STACK_NAME
-    LocalBackend(stack, path=os.path.relpath(STATE_FILE, stack_dir))
+    LocalBackend(stack, path=STATE_PATH)
     module = LambdaDynamoDb(stack, "app", settings.module_settings())
     for name, value in _outputs(module).items():
         TerraformOutput(stack, name, value=value)
@@ -183,19 +184,20 @@ def _outputs(module: Any) -> dict[str, str]:
     }
 
 
-def outdir() -> Path:
-    return Path(os.environ.get("CDKTF_OUTDIR", PROJECT_DIR / "cdktf.out"))
+def outdir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where to synthesize: the cdktf CLI names it in CDKTF_OUTDIR; cdktf.out otherwise."""
+    return Path(environ.get("CDKTF_OUTDIR", PROJECT_DIR / "cdktf.out"))
 
 
-def main() -> int:
+def main(context_path: Path = CDKTF_JSON, environ: Mapping[str, str] = os.environ) -> int:
     from lambda_dynamodb.synth import synth_atomically
 
     try:
-        settings = app_settings(load_context())
+        settings = app_settings(load_context(context_path), environ)
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    target = synth_atomically(lambda staging: build_app(settings, staging), outdir())
+    target = synth_atomically(lambda staging: build_app(settings, staging), outdir(environ))
     print(f"synthesized {target / 'stacks' / STACK_NAME / 'cdk.tf.json'}")
     return 0
 

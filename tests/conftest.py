@@ -138,3 +138,22 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         if name.startswith("LAMBDA_DYNAMODB_"):
             monkeypatch.delenv(name)
     yield monkeypatch
+
+
+@pytest.fixture(scope="session")
+def app_stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default app, synthesized once by ``python main.py`` as the cdktf CLI runs it."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("app") / "cdktf.out"
+    env = {**os.environ, "CDKTF_OUTDIR": str(out)}
+    env = {k: v for k, v in env.items() if not k.startswith("LAMBDA_DYNAMODB_")}
+    result = subprocess.run([sys.executable, "main.py"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"python main.py failed:\n{result.stdout}\n{result.stderr}"
+    return out / "stacks" / "lambda-dynamodb"
+
+
+@pytest.fixture(scope="session")
+def app_stack(app_stack_dir: Path) -> dict[str, Any]:
+    return json.loads((app_stack_dir / "cdk.tf.json").read_text())

@@ -1,0 +1,145 @@
+"""The app (main.py): settings from cdktf.json context and the environment, and its synthesis."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+
+import main
+from lambda_dynamodb import Access, ConfigurationError, LogsMode, Runtime
+from lambda_dynamodb.access import REFERENCE_ACTIONS
+
+from conftest import PROJECT_DIR, only, permissions_statements
+
+REFERENCE_CONTEXT = main.load_context()
+
+
+def test_importing_main_synthesizes_nothing() -> None:
+    code = "import main, sys; sys.exit(1 if 'cdktf' in sys.modules else 0)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, "importing main loaded cdktf (and so could synthesize)"
+
+
+def test_cdktf_json_runs_the_app_with_pipenv_and_declares_no_providers() -> None:
+    document = json.loads((PROJECT_DIR / "cdktf.json").read_text())
+    assert (document["language"], document["app"]) == ("python", "pipenv run python main.py")
+    assert "terraformProviders" not in document
+
+
+def test_defaults_reproduce_the_reference(clean_env) -> None:
+    settings = main.app_settings(REFERENCE_CONTEXT, {})
+    assert (settings.region, settings.table_name, settings.function_name, settings.role_name, settings.policy_name) == (
+        "eu-west-1",
+        "SampleTable",
+        "MyLambdaFunction",
+        "MyLambdaRole",
+        "MyLambdaPolicy",
+    )
+    assert (settings.access, settings.logs, settings.runtime) == (REFERENCE_ACTIONS, LogsMode.SCOPED, Runtime.PYTHON_3_13)
+
+
+def test_cdktf_json_lists_the_seven_reference_actions() -> None:
+    assert tuple(REFERENCE_CONTEXT["access"]) == REFERENCE_ACTIONS
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("LAMBDA_DYNAMODB_REGION", "us-east-2", "region", "us-east-2"),
+        ("LAMBDA_DYNAMODB_TABLE_NAME", "Orders", "table_name", "Orders"),
+        ("LAMBDA_DYNAMODB_FUNCTION_NAME", "OrdersFn", "function_name", "OrdersFn"),
+        ("LAMBDA_DYNAMODB_ROLE_NAME", "OrdersRole", "role_name", "OrdersRole"),
+        ("LAMBDA_DYNAMODB_POLICY_NAME", "OrdersPolicy", "policy_name", "OrdersPolicy"),
+        ("LAMBDA_DYNAMODB_ACCESS", "read", "access", Access.READ),
+        ("LAMBDA_DYNAMODB_ACCESS", "dynamodb:GetItem, dynamodb:Query", "access", ("dynamodb:GetItem", "dynamodb:Query")),
+        ("LAMBDA_DYNAMODB_LOGS", "account_wide", "logs", LogsMode.ACCOUNT_WIDE),
+        ("LAMBDA_DYNAMODB_RUNTIME", "python3.12", "runtime", Runtime.PYTHON_3_12),
+        ("LAMBDA_DYNAMODB_LOG_RETENTION_DAYS", "731", "log_retention_days", 731),
+    ],
+)
+def test_environment_overrides_context(variable: str, value: str, field: str, expected: Any) -> None:
+    assert getattr(main.app_settings(REFERENCE_CONTEXT, {variable: value}), field) == expected
+
+
+@pytest.mark.parametrize("level", ["read", "write", "read_write"])
+def test_access_takes_a_level_name(level: str) -> None:
+    assert main.app_settings({**REFERENCE_CONTEXT, "access": level}, {}).access is Access(level)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"tableName": 42}, "context.tableName 42 is invalid: a string"),
+        ({"logRetentionDays": "a year"}, "context.logRetentionDays 'a year' is invalid: a whole number"),
+        ({"access": "admin"}, "context.access 'admin' is invalid: one of read, write, read_write, or a list of DynamoDB actions"),
+        ({"access": ["dynamodb:GetItems"]}, "access[0] 'dynamodb:GetItems' is invalid"),
+        ({"logs": "all"}, "context.logs 'all' is invalid: one of scoped, account_wide"),
+        ({"runtime": "python3.9"}, "context.runtime 'python3.9' is invalid: one of python3.13"),
+        ({"region": "Europe"}, "context.region 'Europe' is invalid: an AWS region code such as eu-west-1"),
+        ({"tableNmae": "x"}, "context.tableNmae 'x' is invalid: a known setting (region, tableName"),
+        ({"tableName": "a"}, "table.name 'a' is invalid: 3 to 255 characters"),
+    ],
+)
+def test_bad_context_value_is_named(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        main.app_settings({**REFERENCE_CONTEXT, **change}, {})
+    assert any(message in p for p in caught.value.problems), caught.value.problems
+
+
+def test_missing_context_key_is_named() -> None:
+    context = {k: v for k, v in REFERENCE_CONTEXT.items() if k != "functionName"}
+    with pytest.raises(ConfigurationError, match="context.functionName None is invalid: a required setting"):
+        main.app_settings(context, {})
+
+
+def test_failed_synth_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "cdktf.json"
+    bad.write_text(json.dumps({"app": "x", "context": {**REFERENCE_CONTEXT, "access": "admin"}}))
+    out = tmp_path / "out"
+    assert main.main(bad, {"CDKTF_OUTDIR": str(out)}) == 2
+    assert "context.access 'admin' is invalid" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
+    from lambda_dynamodb.synth import synth_atomically
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "previous").write_text("kept")
+
+    def broken(staging: Path) -> Any:
+        (staging / "half-written").write_text("x")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        synth_atomically(broken, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert [p.name for p in out.iterdir()] == ["previous"]
+
+
+def test_app_synthesizes_the_stack(app_stack: dict[str, Any]) -> None:
+    assert only(app_stack, LambdaFunction.TF_RESOURCE_TYPE)["function_name"] == "MyLambdaFunction"
+    assert only(app_stack, IamPolicy.TF_RESOURCE_TYPE)["name"] == "MyLambdaPolicy"
+
+
+def test_app_grants_the_reference_actions_and_scoped_logs(app_stack: dict[str, Any]) -> None:
+    statements = permissions_statements(app_stack)
+    assert [s["actions"] for s in statements] == [list(REFERENCE_ACTIONS), ["logs:CreateLogStream", "logs:PutLogEvents"]]
+
+
+def test_provider_has_region_only(app_stack: dict[str, Any]) -> None:
+    assert app_stack["provider"]["aws"] == [{"region": "eu-west-1"}]
+
+
+def test_state_lives_outside_cdktf_out(app_stack: dict[str, Any], app_stack_dir: Path) -> None:
+    path = app_stack["terraform"]["backend"]["local"]["path"]
+    assert (app_stack_dir / path).resolve() == (app_stack_dir / "../../.." / "terraform.lambda-dynamodb.tfstate").resolve()
+    assert "cdktf.out" not in Path(path).parts
