@@ -1,0 +1,43 @@
+# The single entry point. Every target installs what it needs (idempotently) first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+PIPENV := $(PYTHON) -m pipenv
+STACK := lambda-dynamodb
+STACK_DIR := cdktf.out/stacks/$(STACK)
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_NOSPIN := 1
+# jsii runs on the machine's Node.js 20 and would print an end-of-life banner on every run.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: help install synth validate test clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.venv/.synced: Pipfile.lock
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "pipenv==$(PIPENV_VERSION)"
+	$(PIPENV) sync --dev
+	@touch $@
+
+install: .venv/.synced ## Install the locked Python environment (.venv) with pipenv
+
+synth: install ## Synthesize the stack into cdktf.out/stacks/lambda-dynamodb/cdk.tf.json
+	$(PIPENV) run python main.py
+
+validate: synth ## terraform init + validate the synthesized stack (offline provider mirror if present)
+	@config=$$(pwd)/.terraform-cli.rc; $(PIPENV) run python tools/terraform_cli.py $$config >/dev/null; \
+	cd $(STACK_DIR) && TF_CLI_CONFIG_FILE=$$config terraform init -backend=false -input=false >/dev/null && \
+	TF_CLI_CONFIG_FILE=$$config terraform validate
+
+test: install ## Run the whole test suite (synth, terraform validate, handler against moto)
+	$(PIPENV) run pytest
+
+clean: ## Remove generated output (keeps the environment and any Terraform state)
+	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis .terraform-cli.rc
