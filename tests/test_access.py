@@ -46,6 +46,15 @@ def test_each_level_resolves_to_its_constant(level: Access) -> None:
     assert resolve_actions(level) == {"read": READ_ACTIONS, "write": WRITE_ACTIONS, "read_write": READ_WRITE_ACTIONS}[level.value]
 
 
+def test_level_names_resolve_like_members() -> None:
+    assert resolve_actions("read") == READ_ACTIONS
+
+
+def test_unknown_level_name_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="access 'admin' is invalid: one of read, write, read_write"):
+        resolve_actions("admin")
+
+
 def test_every_level_action_is_in_the_catalog() -> None:
     assert set(READ_WRITE_ACTIONS) <= DYNAMODB_ACTIONS
     assert set(REFERENCE_ACTIONS) <= DYNAMODB_ACTIONS

@@ -99,8 +99,10 @@ def _action_problem(action: object, allow_wildcards: bool, field: str) -> str | 
 
 def resolve_actions(access: Access | Iterable[str], allow_wildcards: bool = False) -> tuple[str, ...]:
     """The action list an access setting stands for, in a stable order without duplicates."""
-    if isinstance(access, Access):
-        return access.actions
+    if isinstance(access, str):
+        if access not in {level.value for level in Access}:
+            raise ConfigurationError([problem("access", access, f"one of {', '.join(a.value for a in Access)} or a list of DynamoDB actions")])
+        return Access(access).actions
     actions = tuple(dict.fromkeys(access))
     problems = action_problems(actions, allow_wildcards)
     if problems:
