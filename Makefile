@@ -15,8 +15,12 @@ export PIPENV_NOSPIN := 1
 # jsii runs on the machine's Node.js 20 and would print an end-of-life banner on every run.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
+# cdktf.json runs the app with `pipenv run`: the folder pip installed pipenv into must be on PATH.
+export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(PATH)
 
-.PHONY: help install synth validate test clean
+.PHONY: help install install-cli synth validate deploy destroy test clean
+
+TARGET ?= local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,7 +30,13 @@ help: ## List the targets
 	$(PIPENV) sync --dev
 	@touch $@
 
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
 install: .venv/.synced ## Install the locked Python environment (.venv) with pipenv
+
+install-cli: node_modules/.package-lock.json ## Install the cdktf CLI pinned in package-lock.json (npm ci)
 
 synth: install ## Synthesize the stack into cdktf.out/stacks/lambda-dynamodb/cdk.tf.json
 	$(PIPENV) run python main.py
@@ -36,7 +46,13 @@ validate: synth ## terraform init + validate the synthesized stack (offline prov
 	cd $(STACK_DIR) && TF_CLI_CONFIG_FILE=$$config terraform init -backend=false -input=false >/dev/null && \
 	TF_CLI_CONFIG_FILE=$$config terraform validate
 
-test: install ## Run the whole test suite (synth, terraform validate, handler against moto)
+deploy: install install-cli ## Deploy to the local AWS emulator (TARGET=aws: to real AWS), smoke-test, print outputs
+	$(PIPENV) run python tools/deploy.py deploy --target $(TARGET)
+
+destroy: install install-cli ## Destroy the deployment (turns off the table's deletion protection first), stop the emulator
+	$(PIPENV) run python tools/deploy.py destroy --target $(TARGET)
+
+test: install install-cli ## Run the whole test suite (synth, terraform validate, handler against moto)
 	$(PIPENV) run pytest
 
 clean: ## Remove generated output (keeps the environment and any Terraform state)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +146,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 @pytest.fixture(scope="session")
 def app_stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default app, synthesized once by ``python main.py`` as the cdktf CLI runs it."""
-    import subprocess
     import sys
 
     out = tmp_path_factory.mktemp("app") / "cdktf.out"
@@ -157,3 +159,82 @@ def app_stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_stack(app_stack_dir: Path) -> dict[str, Any]:
     return json.loads((app_stack_dir / "cdk.tf.json").read_text())
+
+
+# --- deployments to the local emulator -------------------------------------------------------
+
+REFERENCE_ARNS = ("aws", "eu-west-1", "123456789012")
+
+
+@dataclass
+class Deployment:
+    """A synthesized stack applied with Terraform to an emulator of its own."""
+
+    stack_dir: Path
+    env: dict[str, str]
+
+    def terraform(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        from terraform_cli import TerraformMissing, terraform_binary
+
+        try:
+            binary = terraform_binary()
+        except TerraformMissing as error:
+            pytest.fail(str(error))
+        result = subprocess.run([binary, *args], cwd=self.stack_dir, env=self.env, capture_output=True, text=True, timeout=600)
+        if check:
+            assert result.returncode == 0, f"terraform {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.env["AWS_ENDPOINT_URL"],
+            region_name=self.env["AWS_REGION"],
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def outputs(self) -> dict[str, str]:
+        raw = json.loads(self.terraform("output", "-json").stdout)
+        return {name: entry["value"] for name, entry in raw.items()}
+
+
+@contextmanager
+def deployed(stack_dir: Path, work: Path) -> Iterator[Deployment]:
+    """Start an emulator on a free port, init + apply ``stack_dir`` (copied), stop it afterwards."""
+    import emulator
+    from terraform_cli import terraform_env
+
+    running, _ = emulator.start(state_dir=work / "emulator")
+    try:
+        copy = work / "stack"
+        shutil.copytree(stack_dir, copy)
+        env = {**terraform_env(work / "terraform.rc"), **running.environment("eu-west-1")}
+        # The backend's relative state path would leave the copy: keep the state inside it.
+        deployment = Deployment(copy, env)
+        deployment.terraform("init", "-input=false", "-no-color", "-backend-config=path=terraform.tfstate")
+        deployment.terraform("apply", "-auto-approve", "-input=false", "-no-color")
+        yield deployment
+    finally:
+        emulator.stop(state_dir=work / "emulator")
+
+
+def policy_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Statements with Action/Resource as sorted lists: IAM does not keep their order."""
+
+    def as_list(value: Any) -> list[str]:
+        return sorted([value] if isinstance(value, str) else value)
+
+    return [
+        {"Effect": s["Effect"], "Action": as_list(s["Action"]), "Resource": as_list(s["Resource"])}
+        for s in document["Statement"]
+    ]
+
+
+def attached_policy_document(deployment: Deployment, role_name: str) -> dict[str, Any]:
+    iam = deployment.client("iam")
+    (attached,) = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+    policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+    return iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]

@@ -1,0 +1,197 @@
+"""The local AWS emulator (moto server) that `make deploy` and the tests deploy to.
+
+    python tools/emulator.py start    # start, or reuse the one this project started; prints its URL
+    python tools/emulator.py stop     # stop the one this project started
+    python tools/emulator.py status
+
+Its port and pid are kept in ``.state/emulator.json`` (ignored by git); its log in
+``.state/emulator.log``. Set EMULATOR_PORT to ask for a fixed port (default: a free one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("LAMBDA_DYNAMODB_STATE_DIR", PROJECT_DIR / ".state"))
+HOST = "127.0.0.1"
+#: moto's default account: deployments to it yield the reference walkthrough's ARNs.
+ACCOUNT = "123456789012"
+START_TIMEOUT_SECONDS = 30.0
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Emulator:
+    port: int
+    pid: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def environment(self, region: str = "eu-west-1") -> dict[str, str]:
+        """What points the AWS provider, boto3 and the AWS CLI at this emulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        }
+
+
+def moto_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def port_is_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=1) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start(
+    state_dir: Path = STATE_DIR,
+    port: int | None = None,
+    command: Sequence[str] | None = None,
+    timeout: float = START_TIMEOUT_SECONDS,
+) -> tuple[Emulator, bool]:
+    """The running emulator this project started, or a new one. Returns (emulator, started_now)."""
+    running = current(state_dir)
+    if running is not None and (port is None or running.port == port):
+        return running, False
+    port = port or free_port()
+    if port_is_taken(port):
+        raise EmulatorError(f"port {port} on {HOST} is taken by another process: free it, or unset EMULATOR_PORT to use a free port")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = (state_dir / "emulator.log").open("wb")
+    process = subprocess.Popen(
+        list(command or moto_command(port)), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    emulator = Emulator(port=port, pid=process.pid)
+    _wait_until_it_answers(process, emulator, state_dir, timeout)
+    (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
+    return emulator, True
+
+
+def _wait_until_it_answers(process: subprocess.Popen[bytes], emulator: Emulator, state_dir: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EmulatorError(f"the emulator exited with code {process.returncode} before answering:\n{_log_tail(state_dir)}")
+        if answers(emulator.url):
+            return
+        time.sleep(0.2)
+    _terminate(process.pid)
+    raise EmulatorError(f"the emulator did not answer on {emulator.url} within {timeout:.0f} s:\n{_log_tail(state_dir)}")
+
+
+def current(state_dir: Path = STATE_DIR) -> Emulator | None:
+    """The emulator recorded in ``state_dir`` if it still runs and answers."""
+    try:
+        emulator = Emulator(**json.loads((state_dir / "emulator.json").read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if _alive(emulator.pid) and answers(emulator.url):
+        return emulator
+    (state_dir / "emulator.json").unlink(missing_ok=True)
+    return None
+
+
+def stop(state_dir: Path = STATE_DIR) -> Emulator | None:
+    """Stop the emulator this project started (if any); returns what was stopped."""
+    emulator = current(state_dir)
+    if emulator is not None:
+        _terminate(emulator.pid)
+    (state_dir / "emulator.json").unlink(missing_ok=True)
+    return emulator
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _terminate(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except OSError:
+        return
+    for _ in range(50):
+        if not _alive(pid):
+            return
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _log_tail(state_dir: Path, lines: int = 15) -> str:
+    try:
+        text = (state_dir / "emulator.log").read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def main(argv: Sequence[str]) -> int:
+    action = argv[0] if argv else "status"
+    try:
+        if action == "start":
+            requested = os.environ.get("EMULATOR_PORT")
+            emulator, started = start(port=int(requested) if requested else None)
+            print(f"{'started' if started else 'reusing'} moto server at {emulator.url} (pid {emulator.pid})")
+        elif action == "stop":
+            stopped = stop()
+            print(f"stopped moto server at {stopped.url}" if stopped else "no emulator of this project is running")
+        else:
+            running = current()
+            print(f"moto server at {running.url} (pid {running.pid})" if running else "not running")
+    except EmulatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
