@@ -18,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 # cdktf.json runs the app with `pipenv run`: the folder pip installed pipenv into must be on PATH.
 export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(PATH)
 
-.PHONY: help install install-cli synth validate deploy destroy test clean
+.PHONY: help install install-cli synth validate scan deploy destroy test clean
 
 TARGET ?= local
 
@@ -45,6 +45,9 @@ validate: synth ## terraform init + validate the synthesized stack (offline prov
 	@config=$$(pwd)/.terraform-cli.rc; $(PIPENV) run python tools/terraform_cli.py $$config >/dev/null; \
 	cd $(STACK_DIR) && TF_CLI_CONFIG_FILE=$$config terraform init -backend=false -input=false >/dev/null && \
 	TF_CLI_CONFIG_FILE=$$config terraform validate
+
+scan: synth ## checkov on the synthesized stack (skips, with reasons: .checkov.yaml)
+	$(PIPENV) run checkov --config-file .checkov.yaml -d $(STACK_DIR)
 
 deploy: install install-cli ## Deploy to the local AWS emulator (TARGET=aws: to real AWS), smoke-test, print outputs
 	$(PIPENV) run python tools/deploy.py deploy --target $(TARGET)

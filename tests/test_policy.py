@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lambda_dynamodb import Access, ArnContext, LogsMode, PolicyDocument
-from lambda_dynamodb.access import REFERENCE_ACTIONS, logs_statements, table_statement
+from lambda_dynamodb.access import REFERENCE_ACTIONS, table_statement
+from lambda_dynamodb.permissions import logs_statements
 from lambda_dynamodb.policy import LAMBDA_TRUST, Arn, table_arn
 
 from conftest import module_settings

@@ -12,9 +12,8 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 
 from .dynamodb_actions import DYNAMODB_ACTIONS
-from .enums import LogsMode
 from .errors import ConfigurationError, problem
-from .policy import ANY_RESOURCE, Arn, Statement, account_logs_arn, log_group_streams_arn
+from .policy import Arn, Statement
 
 # DescribeTable is in every level: SDKs and ORMs call it to learn the key schema.
 _DESCRIBE = ("dynamodb:DescribeTable",)
@@ -119,19 +118,20 @@ def table_statement(actions: Sequence[str], table: Arn, has_indexes: bool) -> St
     return Statement(actions=tuple(actions), resources=table_resources(table, has_indexes))
 
 
-#: What a function needs to write its own logs into a log group that already exists.
-#: CreateLogGroup is left out: the module creates the group (with its retention) itself.
-LOG_WRITE_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
-#: The reference's extra statement: lets the function create any log group, which only works
-#: on ``*`` (the action has no resource-level permissions).
-LOG_GROUP_CREATE_ACTIONS: tuple[str, ...] = ("logs:CreateLogGroup",)
+#: What reading through a customer-managed table key needs (as CDK's grantReadData).
+KEY_READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
+#: What writing through it needs on top (as CDK's grantWriteData). kms:CreateGrant is left out:
+#: DynamoDB creates its grants itself, with the table owner's permissions.
+KEY_WRITE_ACTIONS: tuple[str, ...] = ("kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+#: Item-level actions that write, and so need the key's write actions.
+_WRITING_ACTIONS = frozenset(WRITE_ITEM_ACTIONS) | {"dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
 
 
-def logs_statements(mode: LogsMode, log_group_name: str) -> tuple[Statement, ...]:
-    """The logs statements of a function, by mode (see :class:`LogsMode`)."""
-    if LogsMode(mode) is LogsMode.SCOPED:
-        return (Statement(LOG_WRITE_ACTIONS, (log_group_streams_arn(log_group_name),)),)
-    return (
-        Statement(LOG_WRITE_ACTIONS, (account_logs_arn(),)),
-        Statement(LOG_GROUP_CREATE_ACTIONS, (ANY_RESOURCE,)),
-    )
+def key_actions(table_actions: Sequence[str]) -> tuple[str, ...]:
+    """The KMS actions a grantee needs on a table's customer-managed key for ``table_actions``."""
+    writes = any(a in _WRITING_ACTIONS or a in WILDCARD_ACTIONS for a in table_actions)
+    return KEY_READ_ACTIONS + KEY_WRITE_ACTIONS if writes else KEY_READ_ACTIONS
+
+
+def key_statement(table_actions: Sequence[str], key_arn: str) -> Statement:
+    return Statement(actions=key_actions(table_actions), resources=(Arn.of(key_arn),))

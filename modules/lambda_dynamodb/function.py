@@ -8,13 +8,15 @@ from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
     LambdaFunctionLoggingConfig,
     LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
 )
 from constructs import Construct
 
-from .access import logs_statements
+from .permissions import dead_letter_statements, environment_key_statements, logs_statements, vpc_statements
 from .code_hash import source_hash_base64, source_hash_hex
 from .enums import Architecture, LogsMode, Runtime
 from .policy import Statement
@@ -30,6 +32,34 @@ TRACING_MODE = "Active"
 def log_group_name(function_name: str) -> str:
     """The log group Lambda writes a function's logs to by default."""
     return f"/aws/lambda/{function_name}"
+
+
+def _feature_arguments(settings: FunctionSettings) -> dict[str, object]:
+    """The function's opt-in hardening settings, as resource arguments (absent when off)."""
+    arguments: dict[str, object] = {
+        "reserved_concurrent_executions": settings.reserved_concurrency,
+        "kms_key_arn": settings.environment_kms_key_arn,
+        "code_signing_config_arn": settings.code_signing_config_arn,
+    }
+    if settings.dead_letter_target_arn:
+        arguments["dead_letter_config"] = LambdaFunctionDeadLetterConfig(target_arn=settings.dead_letter_target_arn)
+    if settings.subnet_ids:
+        arguments["vpc_config"] = LambdaFunctionVpcConfig(
+            subnet_ids=list(settings.subnet_ids), security_group_ids=list(settings.security_group_ids)
+        )
+    return {name: value for name, value in arguments.items() if value is not None}
+
+
+def _feature_statements(settings: FunctionSettings) -> tuple[Statement, ...]:
+    """What the opt-in features need the role to allow."""
+    statements: tuple[Statement, ...] = ()
+    if settings.subnet_ids:
+        statements += vpc_statements(settings.subnet_ids, settings.security_group_ids)
+    if settings.environment_kms_key_arn:
+        statements += environment_key_statements(settings.environment_kms_key_arn)
+    if settings.dead_letter_target_arn:
+        statements += dead_letter_statements(settings.dead_letter_target_arn)
+    return statements
 
 
 class Function(Construct):
@@ -55,9 +85,10 @@ class Function(Construct):
             "log_group",
             name=log_group_name(settings.name),
             retention_in_days=settings.log_retention_days,
+            kms_key_id=settings.log_kms_key_arn,
             tags=dict(settings.tags) or None,
         )
-        role.add_statements(*logs_statements(logs, log_group_name(settings.name)))
+        role.add_statements(*logs_statements(logs, log_group_name(settings.name)), *_feature_statements(settings))
         source_dir = Path(settings.source_dir).resolve()
         self._asset = TerraformAsset(
             self,
@@ -85,6 +116,7 @@ class Function(Construct):
             logging_config=LambdaFunctionLoggingConfig(log_format=LOG_FORMAT, log_group=self._log_group.name),
             tracing_config=LambdaFunctionTracingConfig(mode=TRACING_MODE),
             tags=dict(settings.tags) or None,
+            **_feature_arguments(settings),
             # Without these, the first invocations could run before the function may log, and
             # Lambda would create the log group itself, without retention.
             depends_on=[self._log_group, role.attachment],

@@ -76,6 +76,9 @@ class TableSettings:
     stream: StreamViewType | None = None
     point_in_time_recovery: bool = True
     deletion_protection: bool = True
+    #: Encryption at rest with this customer-managed KMS key instead of the AWS-owned key;
+    #: grants then include the key actions the table actions need.
+    kms_key_arn: str | None = None
     tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
 
     @property
@@ -94,6 +97,7 @@ class ExistingTable:
     name: str
     arn: str | None = None
     has_indexes: bool = False
+    kms_key_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,14 @@ class FunctionSettings:
     table_name_variable: str = defaults.TABLE_NAME_VARIABLE
     environment: Mapping[str, str] = field(default_factory=_frozen_mapping)
     log_retention_days: int = defaults.LOG_RETENTION_DAYS
+    #: Opt-in hardening (each off by default; see the README's checkov section).
+    reserved_concurrency: int | None = None
+    dead_letter_target_arn: str | None = None
+    environment_kms_key_arn: str | None = None
+    log_kms_key_arn: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    code_signing_config_arn: str | None = None
     tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
 
 

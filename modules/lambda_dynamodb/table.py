@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from .access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS, Access, resolve_actions, table_statement
+from .access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS, Access, key_statement, resolve_actions, table_statement
 from .policy import Arn, Statement, table_arn
 from .enums import AttributeType, ProjectionType, StreamViewType
 from .settings import ExistingTable, GlobalIndex, LocalIndex, TableSettings
@@ -36,14 +36,22 @@ class _TableGrants:
 
     table_name: str
     has_indexes: bool
+    kms_key_arn: str | None
     _arn: Arn
 
     def grant_read_data(self, grantee: Grantee) -> Statement:
-        """Grants BatchGetItem, GetItem, Query, Scan, ConditionCheckItem and DescribeTable."""
+        """Grants BatchGetItem, GetItem, Query, Scan, ConditionCheckItem and DescribeTable.
+
+        With a customer-managed key, also kms:Decrypt and kms:DescribeKey on it.
+        """
         return self._grant(grantee, READ_ACTIONS)
 
     def grant_write_data(self, grantee: Grantee) -> Statement:
-        """Grants BatchWriteItem, PutItem, UpdateItem, DeleteItem and DescribeTable."""
+        """Grants BatchWriteItem, PutItem, UpdateItem, DeleteItem and DescribeTable.
+
+        With a customer-managed key, also kms:Decrypt, kms:DescribeKey, kms:Encrypt,
+        kms:ReEncrypt* and kms:GenerateDataKey* on it.
+        """
         return self._grant(grantee, WRITE_ACTIONS)
 
     def grant_read_write_data(self, grantee: Grantee) -> Statement:
@@ -56,7 +64,8 @@ class _TableGrants:
 
     def _grant(self, grantee: Grantee, actions: tuple[str, ...]) -> Statement:
         statement = table_statement(actions, self._arn, self.has_indexes)
-        grantee.add_statements(statement)
+        key = (key_statement(actions, self.kms_key_arn),) if self.kms_key_arn else ()
+        grantee.add_statements(statement, *key)
         return statement
 
 
@@ -67,6 +76,7 @@ class Table(Construct, _TableGrants):
         super().__init__(scope, id)
         self.table_name = settings.name
         self.has_indexes = settings.has_indexes
+        self.kms_key_arn = settings.kms_key_arn
         self._arn = table_arn(settings.name)
         self._resource = DynamodbTable(self, "table", **_table_arguments(settings))
 
@@ -85,6 +95,7 @@ class ImportedTable(_TableGrants):
     def __init__(self, settings: ExistingTable) -> None:
         self.table_name = settings.name
         self.has_indexes = settings.has_indexes
+        self.kms_key_arn = settings.kms_key_arn
         self._arn = Arn.of(settings.arn) if settings.arn else table_arn(settings.name)
 
     @property
@@ -100,8 +111,8 @@ def _table_arguments(settings: TableSettings) -> dict[str, object]:
         "range_key": settings.sort_key,
         "attribute": [DynamodbTableAttribute(name=a.name, type=AttributeType(a.type).value) for a in settings.attributes],
         "point_in_time_recovery": DynamodbTablePointInTimeRecovery(enabled=settings.point_in_time_recovery),
-        # Encryption at rest with the AWS-owned key unless a customer-managed key is given.
-        "server_side_encryption": DynamodbTableServerSideEncryption(enabled=True),
+        # Encryption at rest: the AWS-owned key unless a customer-managed key is given.
+        "server_side_encryption": DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=settings.kms_key_arn),
         "deletion_protection_enabled": settings.deletion_protection,
         "global_secondary_index": [_global_index(i) for i in settings.global_indexes] or None,
         "local_secondary_index": [_local_index(i) for i in settings.local_indexes] or None,

@@ -42,6 +42,13 @@ ENV_NAME_RULE = "a letter, then letters, digits or _ (and not a name Lambda rese
 KEY_ATTRIBUTE_RULE = "a key must be one of the declared attributes"
 UNUSED_ATTRIBUTE_RULE = "DynamoDB accepts only attributes used by the table's or an index's key"
 TAG_RULE = "tag keys 1 to 128 characters, values at most 256"
+KMS_KEY_RULE = "a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"
+DEAD_LETTER_RULE = "an SQS queue or SNS topic ARN"
+CODE_SIGNING_RULE = "a code signing config ARN, arn:<partition>:lambda:<region>:<account>:code-signing-config:csc-<id>"
+CONCURRENCY_RULE = "a whole number of executions, 0 or more (0 stops the function)"
+SUBNET_RULE = "subnet-<8 or 17 hex digits>"
+SECURITY_GROUP_RULE = "sg-<8 or 17 hex digits>"
+VPC_RULE = "a function in a VPC needs at least one subnet and one security group"
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -51,6 +58,11 @@ _IAM_PATH = re.compile(r"/([\x21-\x7e]*/)?")
 _BOUNDARY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+", re.ASCII)
 _HANDLER = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*", re.ASCII)
 _ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+_DEAD_LETTER_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+")
+_CODE_SIGNING_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:code-signing-config:csc-[a-z0-9]{17}")
+_SUBNET = re.compile(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})")
+_SECURITY_GROUP = re.compile(r"sg-([0-9a-f]{8}|[0-9a-f]{17})")
 #: Names the Lambda service sets itself; a function may not override them.
 RESERVED_ENV_NAMES = frozenset(
     {
@@ -95,6 +107,8 @@ def access_problems(access: object, allow_wildcards: bool = False) -> list[str]:
 def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
     yield from _pattern("table.name", table.name, _TABLE_NAME, TABLE_NAME_RULE)
     if isinstance(table, ExistingTable):
+        if table.kms_key_arn is not None:
+            yield from _pattern("table.kms_key_arn", table.kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE)
         return
     declared = set()
     for index, attribute in enumerate(table.attributes):
@@ -108,6 +122,8 @@ def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
     for name in sorted(declared - set(keys.values())):
         yield problem("table.attributes", name, UNUSED_ATTRIBUTE_RULE)
     yield from _index_problems(table)
+    if table.kms_key_arn is not None:
+        yield from _pattern("table.kms_key_arn", table.kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE)
     if table.ttl_attribute is not None:
         yield from _length("table.ttl_attribute", table.ttl_attribute, 1, 255, ATTRIBUTE_NAME_RULE)
     if table.stream is not None:
@@ -159,8 +175,29 @@ def function_problems(function: FunctionSettings) -> Iterator[str]:
     if function.log_retention_days not in LOG_RETENTION_DAYS or isinstance(function.log_retention_days, bool):
         yield problem("function.log_retention_days", function.log_retention_days, LOG_RETENTION_RULE)
     yield from _env_problems(function)
+    yield from _hardening_problems(function)
     yield from _code_problems(function, None if runtime_problems else Runtime(function.runtime))
     yield from _tag_problems("function.tags", function.tags)
+
+
+def _hardening_problems(function: FunctionSettings) -> Iterator[str]:
+    if function.reserved_concurrency is not None:
+        yield from _int_range("function.reserved_concurrency", function.reserved_concurrency, 0, 1_000_000, CONCURRENCY_RULE)
+    optional_arns = (
+        ("function.dead_letter_target_arn", function.dead_letter_target_arn, _DEAD_LETTER_ARN, DEAD_LETTER_RULE),
+        ("function.environment_kms_key_arn", function.environment_kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE),
+        ("function.log_kms_key_arn", function.log_kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE),
+        ("function.code_signing_config_arn", function.code_signing_config_arn, _CODE_SIGNING_ARN, CODE_SIGNING_RULE),
+    )
+    for field, value, pattern, rule in optional_arns:
+        if value is not None:
+            yield from _pattern(field, value, pattern, rule)
+    for index, subnet in enumerate(function.subnet_ids):
+        yield from _pattern(f"function.subnet_ids[{index}]", subnet, _SUBNET, SUBNET_RULE)
+    for index, group in enumerate(function.security_group_ids):
+        yield from _pattern(f"function.security_group_ids[{index}]", group, _SECURITY_GROUP, SECURITY_GROUP_RULE)
+    if bool(function.subnet_ids) != bool(function.security_group_ids):
+        yield problem("function.subnet_ids", list(function.subnet_ids), VPC_RULE)
 
 
 def _env_problems(function: FunctionSettings) -> Iterator[str]:
