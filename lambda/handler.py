@@ -8,6 +8,9 @@ Event: ``{"action": ..., ...}`` with action one of
 - ``put``    ``{"item": {...}, "overwrite": false}``; refuses to replace an existing item
   unless ``overwrite`` is true
 - ``update`` ``{"key": {...}, "set": {"attribute": value, ...}}``; refuses a missing item
+- ``batch_write`` ``{"items": [{...}, ...], "overwrite": true}``; DynamoDB cannot check batch puts
+  for existing items, so replacing is only done when asked; unprocessed items are retried with
+  exponential backoff, and whatever still fails is reported back
 
 Answer: ``{"ok": true, ...}`` or ``{"ok": false, "error": {"type": ..., "message": ...}}``;
 a bad event never raises. Logs are JSON lines on stdout.
@@ -28,6 +31,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 TABLE_NAME_VARIABLE = "TABLE_NAME"
 MAX_LIMIT = 100
+#: BatchWriteItem takes at most 25 requests per call.
+BATCH_SIZE = 25
+MAX_BATCH_ITEMS = 500
+BATCH_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.05
 
 
 class BadRequest(Exception):
@@ -38,6 +46,14 @@ class NotConfigured(Exception):
     """The function's environment lacks what it needs."""
 
 
+class Unprocessed(Exception):
+    """Items DynamoDB still had not written after every retry."""
+
+    def __init__(self, items: list[dict[str, Any]], written: int) -> None:
+        super().__init__(f"{len(items)} of {len(items) + written} items were not written after {BATCH_ATTEMPTS} attempts")
+        self.items = items
+
+
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     started = time.perf_counter()
     action = event.get("action") if isinstance(event, dict) else None
@@ -46,6 +62,8 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         result = _dispatch(table, event)
     except (BadRequest, NotConfigured) as error:
         return _failure(action, type(error).__name__, str(error), started)
+    except Unprocessed as error:
+        return {**_failure(action, "UnprocessedItems", str(error), started), "unprocessed": _plain(error.items)}
     except ClientError as error:
         details = error.response.get("Error", {})
         return _failure(action, details.get("Code", "ClientError"), details.get("Message", str(error)), started)
@@ -133,7 +151,47 @@ def update_item(table: Any, event: dict[str, Any]) -> dict[str, Any]:
     return {"item": response["Attributes"]}
 
 
-OPERATIONS = {"get": get_item, "query": query_items, "scan": scan_items, "put": put_item, "update": update_item}
+def batch_write(table: Any, event: dict[str, Any]) -> dict[str, Any]:
+    items = event.get("items")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH_ITEMS or not all(isinstance(i, dict) and i for i in items):
+        raise BadRequest(f"items must be a list of 1 to {MAX_BATCH_ITEMS} non-empty JSON objects")
+    if event.get("overwrite") is not True:
+        raise BadRequest("a batch write replaces any existing item with the same key (DynamoDB cannot check); send overwrite: true")
+    client = table.meta.client
+    failed: list[dict[str, Any]] = []
+    for start in range(0, len(items), BATCH_SIZE):
+        chunk = [{"PutRequest": {"Item": _decimals(item)}} for item in items[start : start + BATCH_SIZE]]
+        failed += _write_with_retries(client, table.name, chunk)
+    if failed:
+        raise Unprocessed(failed, len(items) - len(failed))
+    return {"written": len(items)}
+
+
+def _write_with_retries(client: Any, table_name: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Write one batch; retry what DynamoDB leaves unprocessed (throttling) with exponential backoff."""
+    pending = {table_name: requests}
+    for attempt in range(BATCH_ATTEMPTS):
+        pending = write_batch(client, pending)
+        if not pending:
+            return []
+        if attempt + 1 < BATCH_ATTEMPTS:
+            time.sleep(BACKOFF_SECONDS * 2**attempt)
+    return [request["PutRequest"]["Item"] for request in pending.get(table_name, [])]
+
+
+def write_batch(client: Any, request_items: dict[str, Any]) -> dict[str, Any]:
+    """One BatchWriteItem call; returns its unprocessed items."""
+    return client.batch_write_item(RequestItems=request_items).get("UnprocessedItems") or {}
+
+
+OPERATIONS = {
+    "get": get_item,
+    "query": query_items,
+    "scan": scan_items,
+    "put": put_item,
+    "update": update_item,
+    "batch_write": batch_write,
+}
 
 
 def _mapping(event: dict[str, Any], field: str) -> dict[str, Any]:

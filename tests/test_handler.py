@@ -90,7 +90,7 @@ def test_put_overwrites_when_asked(table: Any) -> None:
     ("event", "message"),
     [
         ("not an object", "the event must be a JSON object, got str"),
-        ({}, "action None is not one of get, put, query, scan, update"),
+        ({}, "action None is not one of batch_write, get, put, query, scan, update"),
         ({"action": "drop"}, "action 'drop' is not one of"),
         ({"action": "get"}, "key must be a non-empty JSON object"),
         ({"action": "put", "item": []}, "item must be a non-empty JSON object"),
@@ -125,3 +125,58 @@ def test_logs_are_json_lines(table: Any, capsys: pytest.CaptureFixture[str]) -> 
     handler.handler({"action": "drop"})
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["level"], r["action"]) for r in records] == [("INFO", "scan"), ("ERROR", "drop")]
+
+
+def test_batch_write_writes_every_item_in_chunks(table: Any) -> None:
+    items = [{"pk": "batch", "sk": f"{i:03}"} for i in range(60)]
+    assert handler.handler({"action": "batch_write", "items": items, "overwrite": True})["written"] == 60
+    assert table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "batch"})["Count"] == 60
+
+
+def test_batch_write_needs_explicit_overwrite(table: Any) -> None:
+    answer = handler.handler({"action": "batch_write", "items": [ITEM]})
+    assert (answer["ok"], answer["error"]["type"]) == (False, "BadRequest")
+    assert "send overwrite: true" in answer["error"]["message"]
+    assert "Item" not in table.get_item(Key={"pk": "user#1", "sk": "profile"})
+
+
+def _throttling_for(calls: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The first ``calls`` BatchWriteItem calls leave their first request unprocessed."""
+    real = handler.write_batch
+    seen: list[int] = []
+
+    def flaky(client: Any, request_items: dict[str, Any]) -> dict[str, Any]:
+        seen.append(sum(len(r) for r in request_items.values()))
+        if len(seen) > calls:
+            return real(client, request_items)
+        name, requests = next(iter(request_items.items()))
+        unprocessed = real(client, {name: requests[1:]}) if requests[1:] else {}
+        return {name: requests[:1] + unprocessed.get(name, [])}
+
+    monkeypatch.setattr(handler, "write_batch", flaky)
+    monkeypatch.setattr(handler.time, "sleep", lambda seconds: None)
+    return seen
+
+
+def test_batch_write_retries_unprocessed_items(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _throttling_for(2, monkeypatch)
+    items = [{"pk": "retry", "sk": str(i)} for i in range(3)]
+    assert handler.handler({"action": "batch_write", "items": items, "overwrite": True})["written"] == 3
+    assert seen == [3, 1, 1]
+    assert table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "retry"})["Count"] == 3
+
+
+def test_batch_write_reports_what_still_failed(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _throttling_for(handler.BATCH_ATTEMPTS, monkeypatch)
+    items = [{"pk": "stuck", "sk": str(i)} for i in range(3)]
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True})
+    assert (answer["ok"], answer["error"]["type"]) == (False, "UnprocessedItems")
+    assert answer["error"]["message"] == "1 of 3 items were not written after 5 attempts"
+    assert answer["unprocessed"] == [{"pk": "stuck", "sk": "0"}]
+    assert table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "stuck"})["Count"] == 2
+
+
+@pytest.mark.parametrize("items", [[], [{}], "x", [{"pk": "a"}] * 501])
+def test_batch_write_rejects_bad_items(table: Any, items: Any) -> None:
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True})
+    assert answer["error"]["message"] == "items must be a list of 1 to 500 non-empty JSON objects"
