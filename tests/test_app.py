@@ -99,13 +99,32 @@ def test_missing_context_key_is_named() -> None:
         main.app_settings(context, {})
 
 
-def test_failed_synth_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"access": "admin"}, "context.access 'admin' is invalid: one of read, write, read_write"),
+        ({"logRetentionDays": [365]}, "context.logRetentionDays [365] is invalid: a whole number"),
+        ({"tableName": None}, "context.tableName None is invalid: a string"),
+        ({"memory": 512}, "context.memory 512 is invalid: a known setting"),
+    ],
+    ids=["unknown access level", "wrong type", "null", "unknown key"],
+)
+def test_malformed_context_fails_before_synthesis_and_writes_nothing(
+    change: dict[str, Any], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "cdktf.json"
-    bad.write_text(json.dumps({"app": "x", "context": {**REFERENCE_CONTEXT, "access": "admin"}}))
-    out = tmp_path / "out"
+    bad.write_text(json.dumps({"app": "x", "context": {**REFERENCE_CONTEXT, **change}}))
+    out = tmp_path / "cdktf.out"
     assert main.main(bad, {"CDKTF_OUTDIR": str(out)}) == 2
-    assert "context.access 'admin' is invalid" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_context_that_is_not_json_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "cdktf.json"
+    bad.write_text("{ not json")
+    with pytest.raises(ConfigurationError, match="cdktf.json .* is invalid: a readable JSON file"):
+        main.load_context(bad)
 
 
 def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
