@@ -18,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 # cdktf.json runs the app with `pipenv run`: the folder pip installed pipenv into must be on PATH.
 export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(PATH)
 
-.PHONY: help install install-cli synth validate scan deploy destroy test clean
+.PHONY: help install install-cli synth validate scan bench deploy destroy test clean
 
 TARGET ?= local
 
@@ -28,6 +28,7 @@ help: ## List the targets
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
+	$(PIPENV) run python -m lambda_dynamodb.fast_provider
 	@touch $@
 
 node_modules/.package-lock.json: package-lock.json
@@ -54,6 +55,9 @@ deploy: install install-cli ## Deploy to the local AWS emulator (TARGET=aws: to 
 
 destroy: install install-cli ## Destroy the deployment (turns off the table's deletion protection first), stop the emulator
 	$(PIPENV) run python tools/deploy.py destroy --target $(TARGET)
+
+bench: install ## Benchmark: cold synth stock vs fast, peak memory, 1/10/50 instances, terraform validate
+	$(PIPENV) run python bench/bench.py
 
 test: install install-cli ## Run the whole test suite (synth, terraform validate, handler against moto)
 	$(PIPENV) run pytest

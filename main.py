@@ -155,6 +155,9 @@ def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.env
 
 def build_app(settings: AppSettings, outdir: Path) -> Any:
     """An App holding the stack; the CDKTF and provider imports happen here, not at import."""
+    from lambda_dynamodb.fast_provider import install
+
+    install()  # lazy provider loading: ~1-2 s instead of ~16 s (falls back to stock, with a warning)
     from cdktf import App, LocalBackend, TerraformOutput, TerraformStack
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 

@@ -38,6 +38,11 @@ STACK = "test"
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+# The whole session loads the AWS provider once, lazily (see lambda_dynamodb.fast_provider).
+from lambda_dynamodb.fast_provider import install  # noqa: E402
+
+install()
+
 
 def module_settings(**changes: Any) -> LambdaDynamoDbSettings:
     """The reference names with the module's defaults; ``changes`` replace top-level fields."""

@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
-from lambda_dynamodb.code_hash import source_hash_base64
+from lambda_dynamodb.code_package import archive, source_hash_base64
 
 from conftest import PROJECT_DIR, only
 
@@ -79,3 +79,17 @@ def test_code_hash_changes_with_the_code(tmp_path: Path) -> None:
     with (source / "handler.py").open("a") as handler:
         handler.write("\n# changed\n")
     assert source_hash_base64(source) != before
+
+
+def test_code_archive_is_reproducible_and_holds_only_code(tmp_path: Path) -> None:
+    import zipfile
+
+    source = tmp_path / "src"
+    shutil.copytree(PROJECT_DIR / "lambda", source, ignore=shutil.ignore_patterns("__pycache__"))
+    first = archive(source, tmp_path / "cache-a").read_bytes()
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\x00cache")
+    (source / "handler.py").touch()
+    second = archive(source, tmp_path / "cache-b")
+    assert second.read_bytes() == first
+    assert zipfile.ZipFile(second).namelist() == ["handler.py"]

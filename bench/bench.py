@@ -1,0 +1,178 @@
+"""`make bench`: what a synth costs, stock loading vs the project's fast provider loading.
+
+Prints one table and writes bench/results.json (ignored by git). Every figure is a median over
+several runs, measured side by side in this run:
+
+- cold synth of the default app (`python main.py` in a fresh process): stock vs fast, the ratio,
+  and each one's peak memory (the Python process and its Node child);
+- synth with 1, 10 and 50 module instances in one stack (fast path): how cost grows with size;
+- `terraform validate` of the default stack (offline provider mirror when present).
+
+    python bench/bench.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR / "tools"))
+
+from terraform_cli import terraform_binary, terraform_env  # noqa: E402
+
+RESULTS = PROJECT_DIR / "bench" / "results.json"
+SIZES = (1, 10, 50)
+
+#: Run in a child process: synthesize N module instances in one stack, print the seconds spent
+#: building and synthesizing (after the imports).
+_SCALE_CHILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {modules!r})
+from lambda_dynamodb.fast_provider import install
+install()
+from dataclasses import replace
+from cdktf import App, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from lambda_dynamodb import FunctionSettings, LambdaDynamoDb, LambdaDynamoDbSettings, RoleSettings, TableSettings
+started = time.perf_counter()
+app = App(outdir={outdir!r})
+stack = TerraformStack(app, "scale")
+AwsProvider(stack, "aws", region="eu-west-1")
+for i in range({count}):
+    LambdaDynamoDb(stack, f"m{{i}}", LambdaDynamoDbSettings(
+        table=TableSettings(name=f"Table{{i}}"),
+        function=FunctionSettings(name=f"fn{{i}}", source_dir=Path({code!r})),
+        role=RoleSettings(name=f"role{{i}}", policy_name=f"policy{{i}}"),
+    ))
+app.synth()
+print(time.perf_counter() - started)
+"""
+
+
+#: Runs a command in a fresh helper process and reports its wall time, its peak RSS (the
+#: command and the children it waited for, i.e. Python and its Node kernel) and its stdout.
+_PROBE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - started
+if result.returncode:
+    sys.exit(result.stderr)
+print(json.dumps({"wall": wall, "peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "stdout": result.stdout}))
+"""
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MiB, stdout) of one run of ``command`` in a fresh process."""
+    probe = subprocess.run([sys.executable, "-c", _PROBE, *command], cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{probe.stderr}")
+    report = json.loads(probe.stdout)
+    return report["wall"], report["peak_kib"] / 1024, report["stdout"]
+
+
+def timed_runs(command: list[str], env: dict[str, str], runs: int) -> dict[str, Any]:
+    measured = [measure(command, env) for _ in range(runs)]
+    walls = [wall for wall, _, _ in measured]
+    return {"median_s": statistics.median(walls), "min_s": min(walls), "runs": walls, "peak_mib": max(p for _, p, _ in measured)}
+
+
+def cold_synth(runs: int, base_env: dict[str, str]) -> dict[str, Any]:
+    out = Path(tempfile.mkdtemp(prefix="bench-synth-"))
+    command = [sys.executable, "main.py"]
+    try:
+        env = {**base_env, "CDKTF_OUTDIR": str(out / "cdktf.out")}
+        stock = timed_runs(command, {**env, "LAMBDA_DYNAMODB_STOCK_PROVIDER": "1"}, runs)
+        fast = timed_runs(command, env, runs)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {"stock": stock, "fast": fast, "ratio": stock["median_s"] / fast["median_s"]}
+
+
+def scale(runs: int, env: dict[str, str]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for count in SIZES:
+        synth_times, walls = [], []
+        for _ in range(runs):
+            out = tempfile.mkdtemp(prefix="bench-scale-")
+            code = _SCALE_CHILD.format(modules=str(PROJECT_DIR / "modules"), code=str(PROJECT_DIR / "lambda"), outdir=out, count=count)
+            wall, _, stdout = measure([sys.executable, "-c", code], env)
+            synth_times.append(float(stdout.strip().splitlines()[-1]))
+            walls.append(wall)
+            shutil.rmtree(out, ignore_errors=True)
+        results[str(count)] = {"build_and_synth_s": statistics.median(synth_times), "process_wall_s": statistics.median(walls)}
+    return results
+
+
+def terraform_validate(runs: int, env: dict[str, str]) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-validate-"))
+    try:
+        subprocess.run([sys.executable, "main.py"], cwd=PROJECT_DIR, env={**env, "CDKTF_OUTDIR": str(work / "out")}, check=True, capture_output=True)
+        stack = work / "out" / "stacks" / "lambda-dynamodb"
+        tf_env = terraform_env(work / "terraform.rc", env)
+        binary = terraform_binary()
+        started = time.perf_counter()
+        subprocess.run([binary, "init", "-backend=false", "-input=false"], cwd=stack, env=tf_env, check=True, capture_output=True)
+        init = time.perf_counter() - started
+        walls = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run([binary, "validate"], cwd=stack, env=tf_env, check=True, capture_output=True)
+            walls.append(time.perf_counter() - started)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"init_s": init, "validate_median_s": statistics.median(walls)}
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "node": node, "system": platform.platform()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {k: v for k, v in env.items() if not k.startswith("LAMBDA_DYNAMODB_")}
+    results = {"machine": machine(), "runs": runs, "cold_synth": cold_synth(runs, env), "scale": scale(max(3, runs // 2), env), "terraform": terraform_validate(runs, env)}
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"(figures also in {RESULTS.relative_to(PROJECT_DIR)})")
+    return 0
+
+
+def table(results: dict[str, Any]) -> str:
+    m, cold, sc, tf = results["machine"], results["cold_synth"], results["scale"], results["terraform"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, Node {m['node']}; medians of {results['runs']} runs",
+        "",
+        "| measure | stock loading | fast loading | stock / fast |",
+        "|---|---|---|---|",
+        f"| cold synth of the default app (wall) | {cold['stock']['median_s']:.2f} s | {cold['fast']['median_s']:.2f} s | {cold['ratio']:.1f}x |",
+        f"| peak memory (Python + Node) | {cold['stock']['peak_mib']:.0f} MiB | {cold['fast']['peak_mib']:.0f} MiB | {cold['stock']['peak_mib'] / cold['fast']['peak_mib']:.1f}x |",
+        "",
+        "| module instances in one stack | build + synth | whole process (fast loading) |",
+        "|---|---|---|",
+        *(f"| {n} | {v['build_and_synth_s']:.2f} s | {v['process_wall_s']:.2f} s |" for n, v in sc.items()),
+        "",
+        f"terraform init (mirror): {tf['init_s']:.2f} s; terraform validate: {tf['validate_median_s']:.2f} s (median)",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

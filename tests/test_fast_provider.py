@@ -1,0 +1,92 @@
+"""Fast provider loading: same JSON as stock loading, and a safe fallback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lambda_dynamodb import fast_provider
+
+from conftest import PROJECT_DIR
+
+STACK_JSON = Path("stacks") / "lambda-dynamodb" / "cdk.tf.json"
+
+
+def synth(outdir: Path, *, extra_env: dict[str, str] | None = None, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    """`python main.py` in a fresh process (optionally after ``prelude``), into ``outdir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_DYNAMODB_")}
+    env.update(CDKTF_OUTDIR=str(outdir), **(extra_env or {}))
+    code = f"{prelude}\nimport runpy, sys\nsys.argv = ['main.py']\nrunpy.run_path('main.py', run_name='__main__')"
+    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def stock_json(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    out = tmp_path_factory.mktemp("stock")
+    result = synth(out, extra_env={fast_provider.DISABLE_VARIABLE: "1"})
+    assert result.returncode == 0, result.stderr
+    return (out / STACK_JSON).read_bytes()
+
+
+def test_fast_loading_synthesizes_byte_identical_json(app_stack_dir: Path, stock_json: bytes) -> None:
+    # app_stack_dir was synthesized by `python main.py`, which loads the provider lazily.
+    assert (app_stack_dir / "cdk.tf.json").read_bytes() == stock_json
+
+
+def test_the_session_loads_the_provider_lazily() -> None:
+    import cdktf_cdktf_provider_aws
+
+    loaded = [name for name in sys.modules if name.startswith("cdktf_cdktf_provider_aws.")]
+    assert any(isinstance(finder, fast_provider._LazyProviderFinder) for finder in sys.meta_path)
+    assert 0 < len(loaded) < 100, f"{len(loaded)} provider submodules imported: loading is not lazy"
+    assert cdktf_cdktf_provider_aws.s3_bucket.S3Bucket.TF_RESOURCE_TYPE == "aws_s3_bucket"  # on first access
+
+
+def test_other_provider_version_falls_back_with_one_warning(tmp_path: Path, stock_json: bytes) -> None:
+    prelude = (
+        "import importlib.metadata as m\n"
+        "real = m.version\n"
+        "m.version = lambda name: '20.2.0' if name == 'cdktf-cdktf-provider-aws' else real(name)\n"
+    )
+    result = synth(tmp_path, prelude=prelude)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert warnings == [
+        "warning: lambda_dynamodb: fast provider loading is off (cdktf-cdktf-provider-aws is 20.2.0, "
+        "verified with 20.1.0); using stock loading (slower synth)"
+    ]
+    assert (tmp_path / STACK_JSON).read_bytes() == stock_json
+
+
+def test_changed_package_source_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_provider, "VERIFIED_ROOT_SHA256", "0" * 64)
+    with pytest.raises(fast_provider.FastLoadingUnavailable, match="differs from the verified one"):
+        fast_provider._verified_root()
+
+
+def test_missing_tarball_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_provider, "TARBALL", "missing.jsii.tgz")
+    with pytest.raises(fast_provider.FastLoadingUnavailable, match="missing.jsii.tgz is missing"):
+        fast_provider._verified_root()
+
+
+def test_lazy_index_turns_exports_into_getters() -> None:
+    source = "\n".join(f'exports.mod{i} = require("./mod-{i}");' for i in range(2135))
+    lazy = fast_provider.lazy_index(source).decode()
+    assert lazy.splitlines()[0] == fast_provider.LAZY_MARKER
+    assert 'Object.defineProperty(exports, "mod7", { enumerable: true, configurable: true, get: () => require("./mod-7") });' in lazy
+    assert "= require(" not in lazy
+
+
+def test_lazy_index_refuses_an_unexpected_layout() -> None:
+    with pytest.raises(fast_provider.FastLoadingUnavailable, match="expected 2,135"):
+        fast_provider.lazy_index('module.exports = require("./all");')
+
+
+def test_stock_switch_disables_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(fast_provider.DISABLE_VARIABLE, "1")
+    assert fast_provider.install() is False
