@@ -6,6 +6,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 PIPENV_VERSION := 2026.10.3
 PIPENV := $(PYTHON) -m pipenv
+# The environment pipenv built (PIPENV_VENV_IN_PROJECT): calling it directly saves pipenv's ~0.7 s start-up.
+VENV_PYTHON := .venv/bin/python
 STACK := lambda-dynamodb
 STACK_DIR := cdktf.out/stacks/$(STACK)
 
@@ -15,8 +17,9 @@ export PIPENV_NOSPIN := 1
 # jsii runs on the machine's Node.js 20 and would print an end-of-life banner on every run.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
-# cdktf.json runs the app with `pipenv run`: the folder pip installed pipenv into must be on PATH.
-export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(PATH)
+# cdktf.json runs the app with `pipenv run`: the folder pip installed pipenv into must be on PATH
+# for the targets that run the cdktf CLI (computed only there: it costs a Python start-up).
+WITH_PIPENV_ON_PATH = PATH="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$$PATH"
 
 .PHONY: help install install-cli synth validate scan bench deploy destroy test clean
 
@@ -40,7 +43,7 @@ install: .venv/.synced ## Install the locked Python environment (.venv) with pip
 install-cli: node_modules/.package-lock.json ## Install the cdktf CLI pinned in package-lock.json (npm ci)
 
 synth: install ## Synthesize the stack into cdktf.out/stacks/lambda-dynamodb/cdk.tf.json
-	$(PIPENV) run python main.py
+	$(VENV_PYTHON) main.py
 
 validate: synth ## terraform init + validate the synthesized stack (offline provider mirror if present)
 	@config=$$(pwd)/.terraform-cli.rc; $(PIPENV) run python tools/terraform_cli.py $$config >/dev/null; \
@@ -51,16 +54,16 @@ scan: synth ## checkov on the synthesized stack (skips, with reasons: .checkov.y
 	$(PIPENV) run checkov --config-file .checkov.yaml -d $(STACK_DIR)
 
 deploy: install install-cli ## Deploy to the local AWS emulator (TARGET=aws: to real AWS), smoke-test, print outputs
-	$(PIPENV) run python tools/deploy.py deploy --target $(TARGET)
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python tools/deploy.py deploy --target $(TARGET)
 
 destroy: install install-cli ## Destroy the deployment (turns off the table's deletion protection first), stop the emulator
-	$(PIPENV) run python tools/deploy.py destroy --target $(TARGET)
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python tools/deploy.py destroy --target $(TARGET)
 
 bench: install ## Benchmark: cold synth stock vs fast, peak memory, 1/10/50 instances, terraform validate
 	$(PIPENV) run python bench/bench.py
 
-test: install install-cli ## Run the whole test suite (synth, terraform validate, handler against moto)
-	$(PIPENV) run pytest
+test: install install-cli ## Run the whole test suite (synth, terraform validate/apply, scanners, handler, emulator)
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run pytest
 
 clean: ## Remove generated output (keeps the environment and any Terraform state)
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis .terraform-cli.rc

@@ -90,3 +90,37 @@ def test_lazy_index_refuses_an_unexpected_layout() -> None:
 def test_stock_switch_disables_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(fast_provider.DISABLE_VARIABLE, "1")
     assert fast_provider.install() is False
+
+
+def _fake_provider_tarball(path: Path) -> Path:
+    import io
+    import tarfile
+
+    index = "\n".join(f'exports.mod{i} = require("./mod-{i}");' for i in range(2135))
+    files = {
+        "package/lib/index.js": index + "\n//# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozfQ==\n",
+        "package/lib/index.d.ts": "export declare const x: number;\n",
+        "package/.jsii": '{"name": "@cdktf/provider-aws"}',
+    }
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 500000000
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_lazy_tarball_is_reproducible_and_slim(tmp_path: Path) -> None:
+    import tarfile
+
+    original = _fake_provider_tarball(tmp_path / "provider.tgz")
+    first, second = tmp_path / "a.tgz", tmp_path / "b.tgz"
+    fast_provider._build_lazy_tarball(original, first)
+    fast_provider._build_lazy_tarball(original, second)
+    # Same bytes each time: jsii keys its cache (and its runtime index) by the tarball's digest.
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(first) as archive:
+        assert sorted(archive.getnames()) == ["package/.jsii", "package/lib/index.js"]
+        index = archive.extractfile("package/lib/index.js").read().decode()  # type: ignore[union-attr]
+    assert index.startswith(fast_provider.LAZY_MARKER) and "sourceMappingURL" not in index

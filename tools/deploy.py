@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import emulator  # noqa: E402
-from smoke import SmokeTestFailed, smoke_test  # noqa: E402
+from smoke import SmokeTestFailed, environment, smoke_test  # noqa: E402
 from terraform_cli import TerraformMissing, terraform_binary, terraform_env  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -92,13 +92,13 @@ def deploy(target: str, outdir: Path, env: dict[str, str]) -> None:
             _cdktf(["deploy", STACK, "--auto-approve", "--skip-provider-lock", "--output", str(outdir)], env)
             _deployed_target_file().write_text(target)
         outputs = _outputs(outdir, env)
-        with stages.stage("smoke test the deployed function"), _process_environment(env):
+        with stages.stage("smoke test the deployed function"), environment(env, replace=True):
             checks = smoke_test(outputs["function_name"])
     except (DeployError, SmokeTestFailed):
         if started:
             print("    (the emulator keeps running for inspection; `make destroy` stops it)", file=sys.stderr)
         raise
-    with _process_environment(env):
+    with environment(env, replace=True):
         _print_outputs(outputs)
     where = f"the local emulator at {env['AWS_ENDPOINT_URL']}" if target == "local" else f"AWS ({env.get('AWS_REGION', 'provider region')})"
     resources = [a for a in _terraform(["state", "list"], outdir, env).split() if not a.startswith("data.")]
@@ -115,7 +115,7 @@ def destroy(target: str, outdir: Path, env: dict[str, str]) -> None:
         return
     with stages.stage(_target_stage_name(target)):
         env, _ = _target_environment(target, env)
-    with stages.stage("turn off the table's deletion protection"), _process_environment(env):
+    with stages.stage("turn off the table's deletion protection"), environment(env, replace=True):
         _disable_deletion_protection(target, outdir, env)
     with stages.stage("destroy with cdktf (terraform destroy)"):
         _cdktf(["destroy", STACK, "--auto-approve", "--skip-provider-lock", "--output", str(outdir)], env)
@@ -156,7 +156,7 @@ def _aws_environment(env: dict[str, str]) -> dict[str, str]:
     import boto3
 
     env = {k: v for k, v in env.items() if k != "AWS_ENDPOINT_URL"}
-    with _process_environment(env):
+    with environment(env, replace=True):
         credentials = boto3.Session().get_credentials()
     if credentials is None:
         raise DeployError(
@@ -239,19 +239,6 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 def _app_region() -> str:
     context = json.loads((PROJECT_DIR / "cdktf.json").read_text()).get("context", {})
     return os.environ.get("LAMBDA_DYNAMODB_REGION") or context.get("region", "eu-west-1")
-
-
-@contextmanager
-def _process_environment(env: dict[str, str]) -> Iterator[None]:
-    """boto3 in this process talks to the same AWS as Terraform."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def smoke_test(function_name: str, report: Callable[[str], None] = print, source
     partition_name = next(iter(key))
     checks = _checks(key, partition_name)
     try:
-        with _environment(variables):
+        with environment(variables):
             for name, event, expect in checks:
                 answer = handler(event, None)
                 if not expect(answer):
@@ -91,8 +91,11 @@ def _load_handler(source_dir: Path, handler: str) -> Callable[[Any, Any], dict[s
 
 
 @contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
+def environment(variables: dict[str, str], *, replace: bool = False) -> Iterator[None]:
+    """``variables`` in os.environ (on top of it, or instead of it) for the block's duration."""
     saved = dict(os.environ)
+    if replace:
+        os.environ.clear()
     os.environ.update(variables)
     try:
         yield

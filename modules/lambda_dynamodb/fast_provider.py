@@ -51,6 +51,8 @@ _SUBMODULE_IMPORT = re.compile(r"^from \. import (\w+)\n", re.MULTILINE)
 _EAGER_EXPORT = re.compile(r'^exports\.(\w+) = require\("(\./[\w-]+)"\);$', re.MULTILINE)
 _LAZY_EXPORT = r'Object.defineProperty(exports, "\1", { enumerable: true, configurable: true, get: () => require("\2") });'
 _INLINE_SOURCE_MAP = re.compile(r"^//# sourceMappingURL=data:application/json;base64,[A-Za-z0-9+/=]*\s*\Z", re.MULTILINE)
+#: Version of what _build_lazy_tarball writes: a change to it must not reuse older copies.
+_FORMAT = 2
 #: First line of the lazy lib/index.js: how its extracted copy is recognised in jsii's cache.
 LAZY_MARKER = "// lazy submodule exports: lambda_dynamodb.fast_provider"
 #: The jsii runtime's per-type index of an extracted package (built by a worker thread).
@@ -187,7 +189,7 @@ def cache_dir() -> Path:
 
 def lazy_tarball(original: Path) -> Path:
     """The package tarball with a lazy ``lib/index.js``: built once, then reused."""
-    target = cache_dir() / f"{original.stem}-{original.stat().st_size}-lazy.tgz"
+    target = cache_dir() / f"{original.stem}-{original.stat().st_size}-lazy-v{_FORMAT}.tgz"
     if not target.exists():
         _build_lazy_tarball(original, target)
     return target
@@ -198,7 +200,11 @@ def _build_lazy_tarball(original: Path, target: Path) -> None:
     handle, staging = tempfile.mkstemp(dir=target.parent, prefix=".building-", suffix=".tgz")
     os.close(handle)
     try:
-        with tarfile.open(original, "r:gz") as source, gzip.open(staging, "wb", compresslevel=6) as raw:
+        # mtime=0 and the members' own times: the same input gives the same bytes, so jsii's
+        # cache (keyed by the tarball's digest) keeps its extraction and runtime index.
+        with tarfile.open(original, "r:gz") as source, open(staging, "wb") as file, gzip.GzipFile(
+            filename="", mode="wb", fileobj=file, compresslevel=6, mtime=0
+        ) as raw:
             with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as copy:  # type: ignore[call-overload]
                 replaced = sum(_copy_member(source, copy, member) for member in source)
         if replaced != 1:
@@ -239,11 +245,20 @@ def lazy_index(source: str) -> bytes:
 def extracted_lazy_package() -> Path | None:
     """jsii's cached extraction of the lazy tarball, if it has been loaded once."""
     root = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
-    for candidate in sorted((root / ASSEMBLY / VERIFIED_VERSIONS[DISTRIBUTION]).glob("*/lib/index.js")):
+    lazy = []
+    for candidate in (root / ASSEMBLY / VERIFIED_VERSIONS[DISTRIBUTION]).glob("*/lib/index.js"):
         with candidate.open() as index:
             if index.readline().rstrip("\n") == LAZY_MARKER:
-                return candidate.parent.parent
-    return None
+                lazy.append(candidate.parent.parent)
+    # jsii touches this marker whenever it uses an extraction: the newest is the one in use.
+    return max(lazy, key=lambda package: _mtime(package / ".jsii-runtime-package-cache"), default=None)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def prepare(timeout: float = 300.0, report: Callable[[str], None] = print) -> bool:
