@@ -55,10 +55,10 @@ def _ignored(relative: Path) -> bool:
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def archive(source_dir: Path, cache_dir: Path | None = None) -> Path:
+def archive(source_dir: Path, cache_dir: Path | None = None, digest_hex: str | None = None) -> Path:
     """A reproducible zip of the code, cached by content hash (built once per code version)."""
     folder = cache_dir or Path(tempfile.gettempdir()) / "cdktf-lambda-dynamodb-code"
-    target = folder / source_hash_hex(source_dir) / "archive.zip"
+    target = folder / (digest_hex or source_hash_hex(source_dir)) / "archive.zip"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, staging = tempfile.mkstemp(dir=target.parent, suffix=".zip.tmp")

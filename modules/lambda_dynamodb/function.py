@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
@@ -16,9 +17,9 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from constructs import Construct
 
-from .permissions import dead_letter_statements, environment_key_statements, logs_statements, vpc_statements
-from .code_package import archive, source_hash_base64, source_hash_hex
+from .code_package import archive, source_digest
 from .enums import Architecture, LogsMode, Runtime
+from .permissions import dead_letter_statements, environment_key_statements, logs_statements, vpc_statements
 from .policy import Statement
 from .role import FunctionRole
 from .settings import FunctionSettings
@@ -90,15 +91,16 @@ class Function(Construct):
         )
         role.add_statements(*logs_statements(logs, log_group_name(settings.name)), *_feature_statements(settings))
         source_dir = Path(settings.source_dir).resolve()
+        digest = source_digest(source_dir)
         self._asset = TerraformAsset(
             self,
             "code",
             # A reproducible zip built here (CDKTF's own ARCHIVE type costs ~0.3 s per synth
             # and stamps file times); the asset only copies it into the output.
-            path=str(archive(source_dir)),
+            path=str(archive(source_dir, digest_hex=digest.hex())),
             type=AssetType.FILE,
             # Our own content hash: the asset's folder (and so `filename`) changes only with the code.
-            asset_hash=source_hash_hex(source_dir),
+            asset_hash=digest.hex(),
         )
         self._function = LambdaFunction(
             self,
@@ -111,7 +113,7 @@ class Function(Construct):
             memory_size=settings.memory_mb,
             timeout=settings.timeout_seconds,
             filename=self._asset.path,
-            source_code_hash=source_hash_base64(source_dir),
+            source_code_hash=base64.b64encode(digest).decode(),
             environment=LambdaFunctionEnvironment(
                 variables={**settings.environment, settings.table_name_variable: table_name}
             ),
