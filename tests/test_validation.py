@@ -152,3 +152,11 @@ def test_grant_with_bad_actions_adds_nothing(tmp_path) -> None:
 def test_integer_enum_values_are_accepted_as_members() -> None:
     validate(with_table(attributes=(Attribute("pk", AttributeType.NUMBER), Attribute("sk", "S"))))
     validate(with_table(global_indexes=(GlobalIndex("by-sk", partition_key="sk", projection=ProjectionType.KEYS_ONLY),)))
+
+
+def test_handler_in_a_package_is_found_by_its_path(tmp_path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "api.py").write_text("def handler(event, context):\n    return {}\n")
+    validate(with_function(source_dir=tmp_path, handler="pkg.api.handler"))
+    with pytest.raises(ConfigurationError, match="its module must exist in .* as pkg/missing.py"):
+        validate(with_function(source_dir=tmp_path, handler="pkg.missing.handler"))

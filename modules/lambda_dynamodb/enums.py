@@ -60,4 +60,5 @@ class Runtime(str, Enum):
 
     @property
     def language(self) -> str:
-        return self.value.rstrip("0123456789.x").removesuffix("al")
+        """python, nodejs, java, ruby or provided."""
+        return self.value.split(".")[0].rstrip("0123456789")

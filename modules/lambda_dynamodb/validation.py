@@ -222,7 +222,7 @@ def _code_problems(function: FunctionSettings, runtime: Runtime | None) -> Itera
         yield problem("function.handler", function.handler, HANDLER_RULE)
         return
     suffixes = _HANDLER_FILE_SUFFIXES.get(runtime.language if runtime else "", ())
-    module = function.handler.rsplit(".", 1)[0]
+    module = function.handler.rsplit(".", 1)[0].replace(".", "/")
     if suffixes and not any((source / f"{module}{suffix}").is_file() for suffix in suffixes):
         yield problem("function.handler", function.handler, f"its module must exist in {source} as {module}{suffixes[0]}")
 
