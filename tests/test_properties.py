@@ -75,7 +75,7 @@ def test_valid_names_are_accepted(rule: str, data: st.DataObject) -> None:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_valid_names_synthesize(rule: str, data: st.DataObject) -> None:
-    field, pattern, _, build = NAME_RULES[rule]
+    _, pattern, _, build = NAME_RULES[rule]
     value = data.draw(st.from_regex(pattern, fullmatch=True))
     with tempfile.TemporaryDirectory() as out:
         doc = synth_stack(Path(out), lambda stack: LambdaDynamoDb(stack, "module", build(value)))
