@@ -24,6 +24,7 @@ from lambda_dynamodb import (
     Runtime,
     TableSettings,
 )
+from backends import BackendSettings, add_backend, parse_backend
 from lambda_dynamodb.errors import problem
 from lambda_dynamodb.validation import access_problems, enum_problems, region_problems, settings_problems
 
@@ -48,6 +49,7 @@ class AppSettings:
     logs: LogsMode
     runtime: Runtime
     log_retention_days: int
+    backend: BackendSettings
 
     def module_settings(self) -> LambdaDynamoDbSettings:
         return LambdaDynamoDbSettings(
@@ -109,6 +111,7 @@ CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], tuple[Any, list[str]]]]]
     "logs": ("logs", _member(LogsMode)),
     "runtime": ("runtime", _member(Runtime)),
     "logRetentionDays": ("log_retention_days", _whole_number),
+    "backend": ("backend", parse_backend),
 }
 
 
@@ -158,7 +161,7 @@ def build_app(settings: AppSettings, outdir: Path) -> Any:
     from lambda_dynamodb.fast_provider import install
 
     install()  # lazy provider loading: ~1-2 s instead of ~16 s (falls back to stock, with a warning)
-    from cdktf import App, LocalBackend, TerraformOutput, TerraformStack
+    from cdktf import App, TerraformOutput, TerraformStack
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
     from lambda_dynamodb import LambdaDynamoDb
@@ -168,7 +171,7 @@ def build_app(settings: AppSettings, outdir: Path) -> Any:
     # Region only: endpoints and credentials come from the environment, so the same JSON
     # deploys to real AWS and to the local emulator.
     AwsProvider(stack, "aws", region=settings.region)
-    LocalBackend(stack, path=STATE_PATH)
+    add_backend(stack, settings.backend, STATE_PATH)
     module = LambdaDynamoDb(stack, "app", settings.module_settings())
     for name, value in _outputs(module).items():
         TerraformOutput(stack, name, value=value)

@@ -1,0 +1,122 @@
+"""Where the app keeps its Terraform state: the ``backend`` setting of ``cdktf.json``.
+
+- ``{"type": "local"}`` (default): ``terraform.lambda-dynamodb.tfstate`` beside ``cdktf.out/``.
+- ``{"type": "s3", "bucket": ..., "key": ..., "region": ..., "dynamodbTable": ...}``, or
+  ``"useLockfile": true`` instead of ``dynamodbTable`` (S3-native locking, Terraform >= 1.10):
+  state in S3, locked.
+- ``{"type": "cloud", "organization": ..., "workspace": ...}`` or ``"workspaceTags": [...]``,
+  optional ``"hostname"`` (default app.terraform.io): Terraform Cloud / HCP Terraform, where
+  runs, state and plan reviews live.
+
+Missing or malformed fields fail before synthesis, each named with its rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_dynamodb.errors import problem
+
+FIELD = "context.backend"
+KINDS = ("local", "s3", "cloud")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_ORGANIZATION = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_WORKSPACE = re.compile(r"[A-Za-z0-9_-]{1,90}")
+_HOSTNAME = re.compile(r"[A-Za-z0-9.-]+(:\d+)?")
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    type: str = "local"
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.options).get(name, default)
+
+
+def parse_backend(field: str, value: Any) -> tuple[Any, list[str]]:
+    """The ``backend`` context value as settings, and its problems (empty when valid)."""
+    if isinstance(value, str):  # from the environment: LAMBDA_DYNAMODB_BACKEND='{"type": "s3", ...}'
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return value, [problem(field, value, "a JSON object")]
+    if not isinstance(value, dict) or value.get("type") not in KINDS:
+        return value, [problem(field, value, f"an object whose type is one of {', '.join(KINDS)}")]
+    checks = {"local": _local_problems, "s3": _s3_problems, "cloud": _cloud_problems}[value["type"]]
+    options = tuple(sorted((k, v) for k, v in value.items() if k != "type"))
+    return BackendSettings(value["type"], options), checks(field, value)
+
+
+def _unknown(field: str, value: dict[str, Any], known: set[str]) -> list[str]:
+    rule = f"a known {value['type']} backend field ({', '.join(sorted(known))})" if known else (
+        f"nothing: the {value['type']} backend takes no settings (its state file sits beside cdktf.out/)"
+    )
+    return [problem(f"{field}.{k}", value[k], rule) for k in value if k not in known | {"type"}]
+
+
+def _required(field: str, value: dict[str, Any], name: str, pattern: re.Pattern[str], rule: str) -> list[str]:
+    found = value.get(name)
+    valid = isinstance(found, str) and pattern.fullmatch(found)
+    return [] if valid else [problem(f"{field}.{name}", found, f"{rule} (required for the {value['type']} backend)")]
+
+
+def _local_problems(field: str, value: dict[str, Any]) -> list[str]:
+    return _unknown(field, value, set())
+
+
+def _s3_problems(field: str, value: dict[str, Any]) -> list[str]:
+    problems = _unknown(field, value, {"bucket", "key", "region", "dynamodbTable", "useLockfile"})
+    problems += _required(field, value, "bucket", _BUCKET, "an S3 bucket name")
+    problems += _required(field, value, "key", re.compile(r"[^\s].{0,1023}"), "the state object's key")
+    problems += _required(field, value, "region", _REGION, "an AWS region code such as eu-west-1")
+    if not value.get("dynamodbTable") and value.get("useLockfile") is not True:
+        problems.append(problem(f"{field}.dynamodbTable", None, "a lock table, or useLockfile: true (state must be locked)"))
+    return problems
+
+
+def _cloud_problems(field: str, value: dict[str, Any]) -> list[str]:
+    problems = _unknown(field, value, {"organization", "workspace", "workspaceTags", "hostname"})
+    problems += _required(field, value, "organization", _ORGANIZATION, "a Terraform Cloud organization name")
+    name, tags = value.get("workspace"), value.get("workspaceTags")
+    if (name is None) == (tags is None):
+        problems.append(problem(f"{field}.workspace", name, "exactly one of workspace (a name) or workspaceTags (a list)"))
+    elif name is not None and not (isinstance(name, str) and _WORKSPACE.fullmatch(name)):
+        problems.append(problem(f"{field}.workspace", name, "1 to 90 characters of A-Z a-z 0-9 _ -"))
+    elif tags is not None and not (isinstance(tags, list) and tags and all(isinstance(t, str) and t for t in tags)):
+        problems.append(problem(f"{field}.workspaceTags", tags, "a non-empty list of tag strings"))
+    hostname = value.get("hostname")
+    if hostname is not None and not (isinstance(hostname, str) and _HOSTNAME.fullmatch(hostname)):
+        problems.append(problem(f"{field}.hostname", hostname, "a host name such as app.terraform.io"))
+    return problems
+
+
+def add_backend(stack: Any, settings: BackendSettings, local_state_path: str) -> None:
+    """Configure ``stack``'s backend (the app does this; the module never does)."""
+    from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TaggedCloudWorkspaces
+
+    if settings.type == "local":
+        LocalBackend(stack, path=local_state_path)
+    elif settings.type == "s3":
+        backend = S3Backend(
+            stack,
+            bucket=settings.get("bucket"),
+            key=settings.get("key"),
+            region=settings.get("region"),
+            dynamodb_table=settings.get("dynamodbTable"),
+            encrypt=True,
+        )
+        if settings.get("useLockfile"):
+            backend.add_override("use_lockfile", True)
+    else:
+        name = settings.get("workspace")
+        CloudBackend(
+            stack,
+            organization=settings.get("organization"),
+            workspaces=NamedCloudWorkspace(name) if name else TaggedCloudWorkspaces(list(settings.get("workspaceTags"))),
+            hostname=settings.get("hostname"),
+        )
