@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
@@ -17,7 +16,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from constructs import Construct
 
-from .code_package import archive, source_digest
+from .code_package import archive, as_base64, source_digest
 from .enums import Architecture, LogsMode, Runtime
 from .permissions import dead_letter_statements, environment_key_statements, logs_statements, vpc_statements
 from .policy import Statement
@@ -113,7 +112,7 @@ class Function(Construct):
             memory_size=settings.memory_mb,
             timeout=settings.timeout_seconds,
             filename=self._asset.path,
-            source_code_hash=base64.b64encode(digest).decode(),
+            source_code_hash=as_base64(digest),
             environment=LambdaFunctionEnvironment(
                 variables={**settings.environment, settings.table_name_variable: table_name}
             ),
