@@ -26,7 +26,8 @@ from lambda_dynamodb import (
 )
 from backends import BackendSettings, add_backend, parse_backend
 from lambda_dynamodb.errors import problem
-from lambda_dynamodb.validation import access_problems, enum_problems, region_problems, settings_problems
+from lambda_dynamodb.access import access_problems
+from lambda_dynamodb.validation import enum_problems, region_problems, settings_problems
 
 STACK_NAME = "lambda-dynamodb"
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -85,10 +86,9 @@ def _access(field: str, value: Any) -> tuple[Any, list[str]]:
     if isinstance(value, str) and ":" in value:
         value = [part.strip() for part in value.split(",")]  # from the environment
     if isinstance(value, list):
-        return tuple(value), access_problems(tuple(value))
-    if isinstance(value, str) and not enum_problems(field, value, Access):
-        return Access(value), []
-    return value, [problem(field, value, "one of read, write, read_write, or a list of DynamoDB actions")]
+        value = tuple(value)
+    problems = access_problems(value, field=field)
+    return (Access(value) if isinstance(value, str) and not problems else value), problems
 
 
 def _member(kind: Any) -> Callable[[str, Any], tuple[Any, list[str]]]:

@@ -171,6 +171,19 @@ def app_stack(app_stack_dir: Path) -> dict[str, Any]:
 REFERENCE_ARNS = ("aws", "eu-west-1", "123456789012")
 
 
+def emulator_client(env: dict[str, str], service: str) -> Any:
+    """A boto3 client for the emulator that ``env`` points at (see Emulator.environment)."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 @dataclass
 class Deployment:
     """A synthesized stack applied with Terraform to an emulator of its own."""
@@ -191,15 +204,7 @@ class Deployment:
         return result
 
     def client(self, service: str) -> Any:
-        import boto3
-
-        return boto3.client(
-            service,
-            endpoint_url=self.env["AWS_ENDPOINT_URL"],
-            region_name=self.env["AWS_REGION"],
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return emulator_client(self.env, service)
 
     def outputs(self) -> dict[str, str]:
         raw = json.loads(self.terraform("output", "-json").stdout)

@@ -14,7 +14,7 @@ import deploy
 import emulator
 import main
 
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, emulator_client
 
 DEPLOY = [sys.executable, str(PROJECT_DIR / "tools" / "deploy.py")]
 
@@ -60,9 +60,7 @@ def test_deploy_then_destroy(isolated: dict[str, str], tmp_path: Path) -> None:
 def test_failed_apply_shows_terraforms_error_and_fails(isolated: dict[str, str], tmp_path: Path) -> None:
     running, _ = emulator.start(state_dir=tmp_path / "state")
     try:
-        import boto3
-
-        dynamodb = boto3.client("dynamodb", **_client_arguments(running))
+        dynamodb = emulator_client(running.environment(), "dynamodb")
         dynamodb.create_table(  # squats the name: Terraform's CreateTable must fail
             TableName="SampleTable",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -112,12 +110,3 @@ def test_synthesized_json_does_not_depend_on_the_target(tmp_path: Path, monkeypa
     stack = Path("stacks") / main.STACK_NAME / "cdk.tf.json"
     assert filecmp.cmp(tmp_path / "aws" / stack, tmp_path / "local" / stack, shallow=False)
 
-
-def _client_arguments(running: emulator.Emulator) -> dict[str, str]:
-    env = running.environment()
-    return {
-        "endpoint_url": env["AWS_ENDPOINT_URL"],
-        "region_name": env["AWS_REGION"],
-        "aws_access_key_id": "test",
-        "aws_secret_access_key": "test",
-    }

@@ -20,9 +20,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 import emulator  # noqa: E402
+from lambda_dynamodb import ConfigurationError  # noqa: E402
 from smoke import SmokeTestFailed, environment, smoke_test  # noqa: E402
 from terraform_cli import TerraformMissing, terraform_binary, terraform_env  # noqa: E402
 
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
             deploy(args.target, Path(args.outdir), env)
         else:
             destroy(args.target, Path(args.outdir), env)
-    except (DeployError, emulator.EmulatorError, TerraformMissing, SmokeTestFailed) as error:
+    except (DeployError, emulator.EmulatorError, TerraformMissing, SmokeTestFailed, ConfigurationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
@@ -237,8 +238,10 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 
 
 def _app_region() -> str:
-    context = json.loads((PROJECT_DIR / "cdktf.json").read_text()).get("context", {})
-    return os.environ.get("LAMBDA_DYNAMODB_REGION") or context.get("region", "eu-west-1")
+    """The app's region, read the way the app reads it (cdktf.json context, environment)."""
+    import main
+
+    return str(main.app_settings(main.load_context()).region)
 
 
 if __name__ == "__main__":

@@ -96,17 +96,26 @@ def _action_problem(action: object, allow_wildcards: bool, field: str) -> str | 
     return problem(field, action, ACTION_RULE + hint)
 
 
+ACCESS_RULE = f"one of {', '.join(level.value for level in Access)}, or a list of DynamoDB actions"
+
+
+def access_problems(access: object, allow_wildcards: bool = False, field: str = "access") -> list[str]:
+    """Problems with an access setting: a level (member or name) or a list of catalog actions."""
+    if isinstance(access, str):  # Access members are strings too
+        return [] if access in {level.value for level in Access} else [problem(field, access, ACCESS_RULE)]
+    if isinstance(access, (list, tuple)):
+        return action_problems(access, allow_wildcards, field)
+    return [problem(field, access, ACCESS_RULE)]
+
+
 def resolve_actions(access: Access | Iterable[str], allow_wildcards: bool = False) -> tuple[str, ...]:
     """The action list an access setting stands for, in a stable order without duplicates."""
-    if isinstance(access, str):
-        if access not in {level.value for level in Access}:
-            raise ConfigurationError([problem("access", access, f"one of {', '.join(a.value for a in Access)} or a list of DynamoDB actions")])
-        return Access(access).actions
-    actions = tuple(dict.fromkeys(access))
-    problems = action_problems(actions, allow_wildcards)
+    if not isinstance(access, str):
+        access = tuple(dict.fromkeys(access))
+    problems = access_problems(access, allow_wildcards)
     if problems:
         raise ConfigurationError(problems)
-    return actions
+    return Access(access).actions if isinstance(access, str) else access
 
 
 def table_resources(table: Arn, has_indexes: bool) -> tuple[Arn, ...]:

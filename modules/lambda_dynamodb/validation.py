@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 
-from .access import Access, action_problems
+from .access import access_problems
 from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
 from .errors import problem, raise_if_any
 from .settings import (
@@ -92,16 +92,6 @@ def settings_problems(settings: LambdaDynamoDbSettings) -> list[str]:
     problems += access_problems(settings.access, settings.allow_wildcard_actions)
     problems += enum_problems("logs", settings.logs, LogsMode)
     return problems
-
-
-def access_problems(access: object, allow_wildcards: bool = False) -> list[str]:
-    if isinstance(access, Access):
-        return []
-    if isinstance(access, str):
-        return enum_problems("access", access, Access)
-    if isinstance(access, (list, tuple)):
-        return action_problems(access, allow_wildcards)
-    return [problem("access", access, f"one of {_choices(Access)} or a list of DynamoDB actions")]
 
 
 def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
