@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -93,3 +94,20 @@ def test_code_archive_is_reproducible_and_holds_only_code(tmp_path: Path) -> Non
     second = archive(source, tmp_path / "cache-b")
     assert second.read_bytes() == first
     assert zipfile.ZipFile(second).namelist() == ["handler.py"]
+
+
+def test_a_built_package_is_deployed_as_it_is(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    from lambda_dynamodb import LambdaDynamoDb
+
+    from conftest import module_settings, synth_stack
+
+    package = tmp_path / "built.zip"
+    shutil.copyfile(archive((PROJECT_DIR / "lambda").resolve()), package)
+    settings = module_settings()
+    settings = replace(settings, function=replace(settings.function, package=package))
+    function = only(synth_stack(tmp_path / "out", lambda stack: LambdaDynamoDb(stack, "module", settings)), FUNCTION)
+    # What Terraform's filebase64sha256 gives for the same file.
+    assert function["source_code_hash"] == base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()

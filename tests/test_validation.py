@@ -19,7 +19,8 @@ from lambda_dynamodb import (
 )
 from lambda_dynamodb.validation import region_problems
 
-from conftest import module_settings
+from conftest import PROJECT_DIR, module_settings
+from lambda_dynamodb.code_package import archive
 
 BASE = module_settings()
 
@@ -59,6 +60,8 @@ CASES = {
     "handler format": (with_function(handler="handler"), "function.handler 'handler' is invalid: module.function"),
     "handler module missing": (with_function(handler="missing.handler"), "function.handler 'missing.handler' is invalid: its module must exist in"),
     "source dir missing": (with_function(source_dir="/nonexistent/code"), "function.source_dir '/nonexistent/code' is invalid: an existing directory"),
+    "package missing": (with_function(package="/nonexistent/code.zip"), "function.package '/nonexistent/code.zip' is invalid: an existing .zip file"),
+    "package not a zip": (with_function(package=__file__), f"function.package '{__file__}' is invalid: an existing .zip file"),
     "environment name": (with_function(environment={"1BAD": "x"}), "function.environment['1BAD'] '1BAD' is invalid: a letter, then letters"),
     "environment reserved name": (with_function(environment={"AWS_REGION": "x"}), "function.environment['AWS_REGION'] 'AWS_REGION' is invalid"),
     "environment overrides table variable": (with_function(environment={"TABLE_NAME": "x"}), "function.environment 'TABLE_NAME' is invalid: the table name variable is set by the module"),
@@ -160,3 +163,20 @@ def test_handler_in_a_package_is_found_by_its_path(tmp_path) -> None:
     validate(with_function(source_dir=tmp_path, handler="pkg.api.handler"))
     with pytest.raises(ConfigurationError, match="its module must exist in .* as pkg/missing.py"):
         validate(with_function(source_dir=tmp_path, handler="pkg.missing.handler"))
+
+
+def test_handler_module_must_be_in_the_package(tmp_path) -> None:
+    package = archive((PROJECT_DIR / "lambda").resolve())
+    validate(with_function(package=package, handler="handler.handler"))
+    with pytest.raises(ConfigurationError, match="function.handler 'api.handler' is invalid: its module must exist in .* as api.py"):
+        validate(with_function(package=package, handler="api.handler"))
+
+
+def test_values_only_terraform_knows_are_left_to_terraform(tmp_path) -> None:
+    from cdktf import App, TerraformStack, TerraformVariable
+
+    stack = TerraformStack(App(outdir=str(tmp_path)), "variables")
+    name, memory, runtime, actions = (TerraformVariable(stack, id) for id in ("name", "memory", "runtime", "actions"))
+    # The Terraform module's variables carry these rules as validation blocks instead.
+    validate(with_function(name=name.string_value, memory_mb=memory.number_value, runtime=runtime.string_value))
+    validate(replace(BASE, access=tuple(actions.list_value)))

@@ -14,6 +14,7 @@ from enum import Enum
 from .dynamodb_actions import DYNAMODB_ACTIONS
 from .errors import ConfigurationError, problem
 from .policy import Arn, Statement
+from .tokens import is_unresolved
 
 # DescribeTable is in every level: SDKs and ORMs call it to learn the key schema.
 _DESCRIBE = ("dynamodb:DescribeTable",)
@@ -101,6 +102,8 @@ ACCESS_RULE = f"one of {', '.join(level.value for level in Access)}, or a list o
 
 def access_problems(access: object, allow_wildcards: bool = False, field: str = "access") -> list[str]:
     """Problems with an access setting: a level (member or name) or a list of catalog actions."""
+    if isinstance(access, (list, tuple)) and is_unresolved(access):
+        return []  # an action list only Terraform knows: the Terraform module's variable checks it
     if isinstance(access, str):  # Access members are strings too
         return [] if access in {level.value for level in Access} else [problem(field, access, ACCESS_RULE)]
     if isinstance(access, (list, tuple)):

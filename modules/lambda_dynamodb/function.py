@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import AssetType, TerraformAsset
+from cdktf import AssetType, Fn, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
@@ -22,6 +24,7 @@ from .permissions import dead_letter_statements, environment_key_statements, log
 from .policy import Statement
 from .role import FunctionRole
 from .settings import FunctionSettings
+from .tokens import is_unresolved, terraform_value
 
 #: Structured logs: CloudWatch Logs Insights can query JSON fields without parsing.
 LOG_FORMAT = "JSON"
@@ -62,6 +65,32 @@ def _feature_statements(settings: FunctionSettings) -> tuple[Statement, ...]:
     return statements
 
 
+@dataclass(frozen=True)
+class _Code:
+    filename: str
+    source_code_hash: str
+
+
+def _code(scope: Construct, settings: FunctionSettings) -> tuple[TerraformAsset | None, _Code]:
+    """The deployment package: zipped from ``source_dir``, or ``package`` as it is."""
+    if settings.package is not None and is_unresolved(settings.package):
+        # Only Terraform can read it: it hashes the file at plan time.
+        package = str(settings.package)
+        return None, _Code(package, Fn.filebase64sha256(package))
+    if settings.package is not None:
+        path = Path(settings.package).resolve()
+        digest = hashlib.sha256(path.read_bytes()).digest()
+    else:
+        source_dir = Path(settings.source_dir).resolve()
+        digest = source_digest(source_dir)
+        # A reproducible zip built here (CDKTF's own ARCHIVE type costs ~0.3 s per synth
+        # and stamps file times); the asset only copies it into the output.
+        path = archive(source_dir, digest_hex=digest.hex())
+    # Our own content hash: the asset's folder (and so `filename`) changes only with the code.
+    asset = TerraformAsset(scope, "code", path=str(path), type=AssetType.FILE, asset_hash=digest.hex())
+    return asset, _Code(asset.path, as_base64(digest))
+
+
 class Function(Construct):
     """``aws_lambda_function`` packaged from a source directory, logging to its own log group.
 
@@ -89,30 +118,19 @@ class Function(Construct):
             tags=dict(settings.tags) or None,
         )
         role.add_statements(*logs_statements(logs, log_group_name(settings.name)), *_feature_statements(settings))
-        source_dir = Path(settings.source_dir).resolve()
-        digest = source_digest(source_dir)
-        self._asset = TerraformAsset(
-            self,
-            "code",
-            # A reproducible zip built here (CDKTF's own ARCHIVE type costs ~0.3 s per synth
-            # and stamps file times); the asset only copies it into the output.
-            path=str(archive(source_dir, digest_hex=digest.hex())),
-            type=AssetType.FILE,
-            # Our own content hash: the asset's folder (and so `filename`) changes only with the code.
-            asset_hash=digest.hex(),
-        )
+        self._asset, code = _code(self, settings)
         self._function = LambdaFunction(
             self,
             "function",
             function_name=settings.name,
             role=role.role.arn,
             handler=settings.handler,
-            runtime=Runtime(settings.runtime).value,
-            architectures=[Architecture(settings.architecture).value],
+            runtime=terraform_value(Runtime, settings.runtime),
+            architectures=[terraform_value(Architecture, settings.architecture)],
             memory_size=settings.memory_mb,
             timeout=settings.timeout_seconds,
-            filename=self._asset.path,
-            source_code_hash=as_base64(digest),
+            filename=code.filename,
+            source_code_hash=code.source_code_hash,
             environment=LambdaFunctionEnvironment(
                 variables={**settings.environment, settings.table_name_variable: table_name}
             ),
@@ -138,7 +156,8 @@ class Function(Construct):
         return self._log_group
 
     @property
-    def asset(self) -> TerraformAsset:
+    def asset(self) -> TerraformAsset | None:
+        """The code package copied into the output; None when Terraform reads a given path."""
         return self._asset
 
     @property

@@ -104,6 +104,9 @@ class ExistingTable:
 class FunctionSettings:
     name: str
     source_dir: Path = defaults.SOURCE_DIR
+    #: A built deployment package (.zip) to deploy as it is, instead of zipping ``source_dir``:
+    #: a file path, or a Terraform expression (a module variable) that Terraform reads.
+    package: str | Path | None = None
     handler: str = defaults.HANDLER
     runtime: Runtime = defaults.RUNTIME
     memory_mb: int = defaults.MEMORY_MB

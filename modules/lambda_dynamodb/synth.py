@@ -21,13 +21,14 @@ def synth_atomically(build: Callable[[Path], App], outdir: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.staging-", dir=outdir.parent))
     try:
         build(staging).synth()
-        _swap(staging, outdir)
+        replace_folder(staging, outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return outdir
 
 
-def _swap(new: Path, target: Path) -> None:
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the folder ``new`` in place of ``target`` (removing what ``target`` held)."""
     retired = target.with_name(f".{target.name}.retired")
     shutil.rmtree(retired, ignore_errors=True)
     if target.exists():

@@ -20,6 +20,7 @@ from .access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS, Access, key
 from .policy import Arn, Statement, table_arn
 from .enums import AttributeType, ProjectionType, StreamViewType
 from .settings import ExistingTable, GlobalIndex, LocalIndex, TableSettings
+from .tokens import terraform_value
 
 #: On-demand capacity: no throughput to size, no throttling from a too-small guess.
 BILLING_MODE = "PAY_PER_REQUEST"
@@ -109,7 +110,7 @@ def _table_arguments(settings: TableSettings) -> dict[str, object]:
         "billing_mode": BILLING_MODE,
         "hash_key": settings.partition_key,
         "range_key": settings.sort_key,
-        "attribute": [DynamodbTableAttribute(name=a.name, type=AttributeType(a.type).value) for a in settings.attributes],
+        "attribute": [DynamodbTableAttribute(name=a.name, type=terraform_value(AttributeType, a.type)) for a in settings.attributes],
         "point_in_time_recovery": DynamodbTablePointInTimeRecovery(enabled=settings.point_in_time_recovery),
         # Encryption at rest: the AWS-owned key unless a customer-managed key is given.
         "server_side_encryption": DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=settings.kms_key_arn),

@@ -1,19 +1,23 @@
 """Validation of every setting before anything is created: collect all problems, raise once.
 
 Each rule is a named constant (its text is what users read) and each check returns problem
-lines naming field, value and rule.
+lines naming field, value and rule. A value only Terraform knows (a variable or reference,
+see :mod:`.tokens`) is left to Terraform: the Terraform module's variables carry these rules.
 """
 
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 
 from .access import access_problems
+from .code_package import source_files
 from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
 from .errors import problem, raise_if_any
+from .tokens import is_unresolved
 from .settings import (
     ExistingTable,
     FunctionSettings,
@@ -38,6 +42,8 @@ TIMEOUT_RULE = "a whole number of seconds from 1 to 900"
 LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 LOG_RETENTION_RULE = "one of CloudWatch's retention values " + ", ".join(map(str, LOG_RETENTION_DAYS))
 HANDLER_RULE = "module.function, e.g. handler.handler"
+SOURCE_DIR_RULE = "an existing directory holding the function's code"
+PACKAGE_RULE = "an existing .zip file: the function's built deployment package"
 ENV_NAME_RULE = "a letter, then letters, digits or _ (and not a name Lambda reserves)"
 KEY_ATTRIBUTE_RULE = "a key must be one of the declared attributes"
 UNUSED_ATTRIBUTE_RULE = "DynamoDB accepts only attributes used by the table's or an index's key"
@@ -50,13 +56,13 @@ SUBNET_RULE = "subnet-<8 or 17 hex digits>"
 SECURITY_GROUP_RULE = "sg-<8 or 17 hex digits>"
 VPC_RULE = "a function in a VPC needs at least one subnet and one security group"
 
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_IAM_NAME_64 = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-_IAM_NAME_128 = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
+TABLE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+FUNCTION_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+IAM_NAME_64_PATTERN = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+IAM_NAME_128_PATTERN = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 _IAM_PATH = re.compile(r"/([\x21-\x7e]*/)?")
 _BOUNDARY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+", re.ASCII)
-_HANDLER = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*", re.ASCII)
+HANDLER_PATTERN = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*", re.ASCII)
 _ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 _DEAD_LETTER_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+")
@@ -66,7 +72,7 @@ _SECURITY_GROUP = re.compile(r"sg-([0-9a-f]{8}|[0-9a-f]{17})")
 #: Names the Lambda service sets itself; a function may not override them.
 RESERVED_ENV_NAMES = frozenset(
     {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "HANDLER_PATTERN", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
         "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
         "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
         "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
@@ -95,7 +101,7 @@ def settings_problems(settings: LambdaDynamoDbSettings) -> list[str]:
 
 
 def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
-    yield from _pattern("table.name", table.name, _TABLE_NAME, TABLE_NAME_RULE)
+    yield from _pattern("table.name", table.name, TABLE_NAME_PATTERN, TABLE_NAME_RULE)
     if isinstance(table, ExistingTable):
         if table.kms_key_arn is not None:
             yield from _pattern("table.kms_key_arn", table.kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE)
@@ -146,7 +152,7 @@ def _index_problems(table: TableSettings) -> Iterator[str]:
         *((f"table.local_indexes[{i}]", lsi) for i, lsi in enumerate(table.local_indexes)),
     ]
     for field, index in indexes:
-        yield from _pattern(f"{field}.name", index.name, _TABLE_NAME, INDEX_NAME_RULE)
+        yield from _pattern(f"{field}.name", index.name, TABLE_NAME_PATTERN, INDEX_NAME_RULE)
         if index.name in seen:
             yield problem(f"{field}.name", index.name, "index names must be unique within a table")
         seen.add(index.name)
@@ -156,18 +162,23 @@ def _index_problems(table: TableSettings) -> Iterator[str]:
 
 
 def function_problems(function: FunctionSettings) -> Iterator[str]:
-    yield from _pattern("function.name", function.name, _FUNCTION_NAME, FUNCTION_NAME_RULE)
+    yield from _pattern("function.name", function.name, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE)
     runtime_problems = enum_problems("function.runtime", function.runtime, Runtime)
     yield from runtime_problems
     yield from _int_range("function.memory_mb", function.memory_mb, 128, 10240, MEMORY_RULE)
     yield from _int_range("function.timeout_seconds", function.timeout_seconds, 1, 900, TIMEOUT_RULE)
     yield from enum_problems("function.architecture", function.architecture, Architecture)
-    if function.log_retention_days not in LOG_RETENTION_DAYS or isinstance(function.log_retention_days, bool):
+    if not _known_retention(function.log_retention_days):
         yield problem("function.log_retention_days", function.log_retention_days, LOG_RETENTION_RULE)
     yield from _env_problems(function)
     yield from _hardening_problems(function)
-    yield from _code_problems(function, None if runtime_problems else Runtime(function.runtime))
+    known_runtime = not (runtime_problems or is_unresolved(function.runtime))
+    yield from _code_problems(function, Runtime(function.runtime) if known_runtime else None)
     yield from _tag_problems("function.tags", function.tags)
+
+
+def _known_retention(days: object) -> bool:
+    return is_unresolved(days) or (days in LOG_RETENTION_DAYS and not isinstance(days, bool))
 
 
 def _hardening_problems(function: FunctionSettings) -> Iterator[str]:
@@ -204,22 +215,47 @@ def _env_problems(function: FunctionSettings) -> Iterator[str]:
 
 
 def _code_problems(function: FunctionSettings, runtime: Runtime | None) -> Iterator[str]:
-    source = Path(function.source_dir)
-    if not source.is_dir():
-        yield problem("function.source_dir", str(source), "an existing directory holding the function's code")
+    if function.package is not None:
+        where, files, problems = _package_files(function.package)
+    else:
+        where, files, problems = _source_files(Path(function.source_dir))
+    if problems:
+        yield from problems
         return
-    if not (isinstance(function.handler, str) and _HANDLER.fullmatch(function.handler)):
-        yield problem("function.handler", function.handler, HANDLER_RULE)
+    handler_problems = _pattern("function.handler", function.handler, HANDLER_PATTERN, HANDLER_RULE)
+    yield from handler_problems
+    if handler_problems or files is None or is_unresolved(function.handler):
         return
     suffixes = _HANDLER_FILE_SUFFIXES.get(runtime.language if runtime else "", ())
     module = function.handler.rsplit(".", 1)[0].replace(".", "/")
-    if suffixes and not any((source / f"{module}{suffix}").is_file() for suffix in suffixes):
-        yield problem("function.handler", function.handler, f"its module must exist in {source} as {module}{suffixes[0]}")
+    if suffixes and not any(f"{module}{suffix}" in files for suffix in suffixes):
+        yield problem("function.handler", function.handler, f"its module must exist in {where} as {module}{suffixes[0]}")
+
+
+#: (where the code is, its file names or None when only Terraform can read it, problems)
+_CodeFiles = tuple[str, "frozenset[str] | None", list[str]]
+
+
+def _source_files(source: Path) -> _CodeFiles:
+    if not source.is_dir():
+        return str(source), None, [problem("function.source_dir", str(source), SOURCE_DIR_RULE)]
+    names = frozenset(path.relative_to(source).as_posix() for path in source_files(source))
+    return str(source), names, []
+
+
+def _package_files(package: str | Path) -> _CodeFiles:
+    if is_unresolved(package):
+        return str(package), None, []
+    try:
+        with zipfile.ZipFile(package) as bundle:
+            return str(package), frozenset(bundle.namelist()), []
+    except (OSError, zipfile.BadZipFile):
+        return str(package), None, [problem("function.package", str(package), PACKAGE_RULE)]
 
 
 def role_problems(role: RoleSettings) -> Iterator[str]:
-    yield from _pattern("role.name", role.name, _IAM_NAME_64, IAM_NAME_RULE_64)
-    yield from _pattern("role.policy_name", role.policy_name, _IAM_NAME_128, IAM_NAME_RULE_128)
+    yield from _pattern("role.name", role.name, IAM_NAME_64_PATTERN, IAM_NAME_RULE_64)
+    yield from _pattern("role.policy_name", role.policy_name, IAM_NAME_128_PATTERN, IAM_NAME_RULE_128)
     yield from _pattern("role.path", role.path, _IAM_PATH, IAM_PATH_RULE, max_length=512)
     if role.permissions_boundary_arn is not None:
         yield from _pattern("role.permissions_boundary_arn", role.permissions_boundary_arn, _BOUNDARY_ARN, BOUNDARY_RULE)
@@ -228,6 +264,8 @@ def role_problems(role: RoleSettings) -> Iterator[str]:
 
 def enum_problems(field: str, value: object, kind: type[Enum]) -> list[str]:
     """Empty when ``value`` is a member (or the value of a member) of ``kind``."""
+    if is_unresolved(value):
+        return []
     try:
         kind(value)
     except ValueError:
@@ -244,16 +282,22 @@ def _plain(value: object) -> object:
 
 
 def _pattern(field: str, value: object, pattern: re.Pattern[str], rule: str, max_length: int | None = None) -> list[str]:
+    if is_unresolved(value):
+        return []
     valid = isinstance(value, str) and pattern.fullmatch(value) and (max_length is None or len(value) <= max_length)
     return [] if valid else [problem(field, value, rule)]
 
 
 def _length(field: str, value: object, low: int, high: int, rule: str) -> list[str]:
+    if is_unresolved(value):
+        return []
     valid = isinstance(value, str) and low <= len(value) <= high
     return [] if valid else [problem(field, value, rule)]
 
 
 def _int_range(field: str, value: object, low: int, high: int, rule: str) -> list[str]:
+    if is_unresolved(value):
+        return []
     valid = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
     return [] if valid else [problem(field, value, rule)]
 
