@@ -21,12 +21,13 @@ export CHECKPOINT_DISABLE := 1
 # for the targets that run the cdktf CLI (computed only there: it costs a Python start-up).
 WITH_PIPENV_ON_PATH = PATH="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$$PATH"
 
-.PHONY: help install install-cli synth validate scan bench deploy destroy test clean
+.PHONY: help install install-cli graphviz synth validate scan plan bench deploy destroy dist tf-module test clean
 
 TARGET ?= local
+PLAN_DIR ?= plan
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "pipenv==$(PIPENV_VERSION)"
@@ -41,6 +42,12 @@ node_modules/.package-lock.json: package-lock.json
 install: .venv/.synced ## Install the locked Python environment (.venv) with pipenv
 
 install-cli: node_modules/.package-lock.json ## Install the cdktf CLI pinned in package-lock.json (npm ci)
+
+graphviz: ## Install Graphviz (dot draws plan/architecture.svg) with apt-get when it is missing
+	@command -v dot >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing Graphviz (make plan draws plan/architecture.svg with dot)"; \
+	  $$sudo apt-get install -y --no-install-recommends graphviz || { $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends graphviz; }; }
 
 synth: install ## Synthesize the stack into cdktf.out/stacks/lambda-dynamodb/cdk.tf.json
 	$(VENV_PYTHON) main.py
@@ -59,10 +66,20 @@ deploy: install install-cli ## Deploy to the local AWS emulator (TARGET=aws: to 
 destroy: install install-cli ## Destroy the deployment (turns off the table's deletion protection first), stop the emulator
 	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python tools/deploy.py destroy --target $(TARGET)
 
+plan: synth graphviz ## Plan against what is deployed (local emulator; TARGET=aws: AWS): review in plan/plan.md, diagram plan/architecture.svg
+	$(VENV_PYTHON) tools/plan.py --target $(TARGET) --plan-dir $(PLAN_DIR)
+
+dist: install ## Build the library's wheel and sdist into dist/ (python -m build)
+	rm -f dist/*.whl dist/*.tar.gz
+	$(VENV_PYTHON) -m build --outdir dist .
+
+tf-module: install ## Write the construct as a plain Terraform module (JSON + README) to dist/terraform-module/
+	$(VENV_PYTHON) tf_module.py --outdir dist/terraform-module
+
 bench: install ## Benchmark: cold synth stock vs fast, peak memory, 1/10/50 instances, terraform validate
 	$(PIPENV) run python bench/bench.py
 
-test: install install-cli ## Run the whole test suite (synth, terraform validate/apply, scanners, handler, emulator)
+test: install install-cli graphviz ## Run the whole test suite (synth, terraform validate/apply, scanners, handler, emulator)
 	$(WITH_PIPENV_ON_PATH) $(PIPENV) run pytest
 
 clean: ## Remove generated output (keeps the environment and any Terraform state)

@@ -1,0 +1,467 @@
+"""`make plan` (tools/plan.py): the reviewer's summary, the IAM diff and the architecture diagram.
+
+Pure tests feed hand-made plan JSON to the summary and the DOT source. The emulator scenarios
+share one moto server and one working folder (state beside cdktf.out/, as `make deploy` leaves
+it): a first plan of the default app on the empty emulator; then an apply with access `read`,
+and two plans against it: access `read_write`, and a renamed table.
+
+docs/architecture.svg is the default app's first-plan diagram; after a deliberate change to
+what the diagram draws, refresh it with
+
+    UPDATE_SNAPSHOT=1 .venv/bin/python -m pytest tests/test_plan.py -k docs_diagram
+
+(or UPDATE_SNAPSHOT=1 make test), then review the new picture.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import emulator
+import main
+import plan
+import plan_diagram
+import plan_review
+
+from conftest import PROJECT_DIR, Deployment
+
+DOCS_DIAGRAM = PROJECT_DIR / "docs" / "architecture.svg"
+TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/SampleTable"
+LOG_STREAMS_ARN = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/MyLambdaFunction:*"
+WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+READ_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan")
+
+
+# --- hand-made plan JSON ---------------------------------------------------------------------
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(actions: str | list[str], resources: str | list[str]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def resource_change(
+    address: str, actions: list[str], before: dict[str, Any] | None, after: dict[str, Any] | None, **change: Any
+) -> dict[str, Any]:
+    kind, name = address.split(".")
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": kind,
+        "name": name,
+        "change": {"actions": actions, "before": before, "after": after, "after_unknown": {}, **change},
+    }
+
+
+def policy_update(before: str, after: str) -> dict[str, Any]:
+    return resource_change("aws_iam_policy.p", ["update"], {"name": "P", "policy": before}, {"name": "P", "policy": after})
+
+
+def drawn_plan(policy: str) -> dict[str, Any]:
+    """A first plan of function, role, policy, attachment, table and log group (ARNs still unknown)."""
+
+    def planned(address: str, **values: Any) -> dict[str, Any]:
+        kind, name = address.split(".")
+        return {"address": address, "mode": "managed", "type": kind, "name": name, "values": values}
+
+    def data(kind: str, **values: str) -> dict[str, Any]:
+        return {"address": f"data.{kind}.x", "mode": "data", "type": kind, "name": "x", "values": values}
+
+    def refers(address: str, **expressions: str) -> dict[str, Any]:
+        return {"address": address, "expressions": {key: {"references": [f"{target}.arn", target]} for key, target in expressions.items()}}
+
+    return {
+        "planned_values": {"root_module": {"resources": [
+            planned("aws_lambda_function.fn", function_name="Fn"),
+            planned("aws_iam_role.role", name="Role"),
+            planned("aws_iam_policy.policy", name="Policy", policy=policy),
+            planned("aws_iam_role_policy_attachment.attach", role="Role"),
+            planned("aws_dynamodb_table.table", name="Orders"),
+            planned("aws_cloudwatch_log_group.logs", name="/aws/lambda/Fn"),
+        ]}},
+        "prior_state": {"values": {"root_module": {"resources": [
+            data("aws_partition", partition="aws"),
+            data("aws_region", name="eu-west-1"),
+            data("aws_caller_identity", account_id="123456789012"),
+        ]}}},
+        "configuration": {"root_module": {"resources": [
+            refers("aws_lambda_function.fn", role="aws_iam_role.role"),
+            refers("aws_iam_role_policy_attachment.attach", role="aws_iam_role.role", policy_arn="aws_iam_policy.policy"),
+        ]}},
+    }
+
+
+ORDERS_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders"
+FN_LOGS_ARN = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/Fn:*"
+
+
+# --- the summary, pure -----------------------------------------------------------------------
+
+
+def test_removed_permissions_are_listed_as_removed() -> None:
+    before = document(allow(["dynamodb:GetItem", "dynamodb:PutItem"], ORDERS_ARN))
+    after = document(allow("dynamodb:GetItem", [ORDERS_ARN]))
+    summary = plan_review.summary_markdown({"resource_changes": [policy_update(before, after)]})
+    assert f"| removed | `dynamodb:PutItem` | `{ORDERS_ARN}` | P |" in summary
+    assert "| added |" not in summary and "`dynamodb:GetItem`" not in summary
+
+
+def test_a_changed_resource_moves_its_permissions() -> None:
+    old, new = ORDERS_ARN, ORDERS_ARN.replace("Orders", "Invoices")
+    moved = policy_update(document(allow("dynamodb:GetItem", old)), document(allow("dynamodb:GetItem", new)))
+    summary = plan_review.summary_markdown({"resource_changes": [moved]})
+    assert summary.index(f"| added | `dynamodb:GetItem` | `{new}` |") < summary.index(f"| removed | `dynamodb:GetItem` | `{old}` |")
+
+
+def test_no_changes_says_so() -> None:
+    unchanged = resource_change("aws_dynamodb_table.t", ["no-op"], {"name": "T"}, {"name": "T"})
+    summary = plan_review.summary_markdown({"resource_changes": [unchanged]})
+    assert "**No changes.** The infrastructure matches the configuration: 0 to add, 0 to change, 0 to destroy (0 replaced)." in summary
+    assert "No resource changes." in summary
+    assert "No IAM permission changes." in summary
+
+
+def test_changes_outside_iam_say_iam_is_unchanged() -> None:
+    before, after = {"function_name": "F", "memory_size": 128}, {"function_name": "F", "memory_size": 256}
+    function = resource_change("aws_lambda_function.f", ["update"], before, after)
+    summary = plan_review.summary_markdown({"resource_changes": [function]})
+    assert "| `aws_lambda_function.f` | aws_lambda_function | F | update | changes `memory_size` |" in summary
+    assert "No IAM permission changes." in summary
+
+
+def test_a_replaced_table_is_flagged_before_anything_else() -> None:
+    table = resource_change("aws_dynamodb_table.t", ["delete", "create"], {"name": "Old"}, {"name": "New"}, replace_paths=[["name"]])
+    lines = plan_review.summary_markdown({"resource_changes": [table]}).splitlines()
+    assert lines[2].startswith("**REPLACEMENT: `aws_dynamodb_table.t` (Old → New)") and lines[2].endswith("**")
+    assert "forced by `name`" in lines[2] and "new, empty table" in lines[2]
+    assert lines[4] == "**1 to add, 0 to change, 1 to destroy (1 replaced).**"
+
+
+def test_a_policy_known_only_after_apply_is_named() -> None:
+    unknown = resource_change("aws_iam_policy.p", ["create"], None, {"name": "P"}, after_unknown={"policy": True})
+    summary = plan_review.summary_markdown({"resource_changes": [unknown]})
+    assert "- `aws_iam_policy.p` (P): its document is only known after apply; review it then." in summary
+    assert "No IAM permission changes." not in summary
+
+
+def test_statements_take_action_and_resource_as_string_or_list() -> None:
+    assert plan_review.grants(document(allow("s3:GetObject", ["a", "b"]), allow(["s3:PutObject"], "a"))) == {
+        plan_review.Grant("s3:GetObject", "a"),
+        plan_review.Grant("s3:GetObject", "b"),
+        plan_review.Grant("s3:PutObject", "a"),
+    }
+
+
+# --- the diagram, pure -----------------------------------------------------------------------
+
+
+def test_dot_permission_edges_are_labeled_with_the_granted_actions() -> None:
+    policy = document(
+        allow(["dynamodb:PutItem", "dynamodb:GetItem"], ORDERS_ARN), allow(["logs:PutLogEvents", "logs:CreateLogStream"], FN_LOGS_ARN)
+    )
+    source = plan_diagram.dot_source(drawn_plan(policy))
+    assert '"aws_iam_policy.policy" -> "aws_dynamodb_table.table" [label="dynamodb:GetItem\\ndynamodb:PutItem"];' in source
+    assert '"aws_iam_policy.policy" -> "aws_cloudwatch_log_group.logs" [label="logs:CreateLogStream\\nlogs:PutLogEvents"];' in source
+
+
+def test_dot_draws_who_runs_as_whom_and_what_is_attached() -> None:
+    source = plan_diagram.dot_source(drawn_plan(document(allow("dynamodb:GetItem", ORDERS_ARN))))
+    assert '"aws_lambda_function.fn" -> "aws_iam_role.role" [label="runs as"];' in source
+    assert '"aws_iam_role.role" -> "aws_iam_policy.policy" [label="attached"];' in source
+    assert '[label="DynamoDB table\\nOrders", shape=cylinder' in source
+
+
+def test_dot_edges_go_only_to_resources_of_the_actions_service() -> None:
+    # The account-wide logs mode: logs:CreateLogGroup on "*" reaches the log group, not the table.
+    policy = document(allow("dynamodb:GetItem", f"{ORDERS_ARN}/index/*"), allow("logs:CreateLogGroup", "*"))
+    edges = plan_diagram.diagram_edges(drawn_plan(policy), plan_diagram.diagram_nodes(drawn_plan(policy)))
+    assert [(e.target, e.label) for e in edges if e.source == "aws_iam_policy.policy"] == [
+        ("aws_dynamodb_table.table", ("dynamodb:GetItem",)),
+        ("aws_cloudwatch_log_group.logs", ("logs:CreateLogGroup",)),
+    ]
+
+
+# --- against the emulator --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """One `make plan` run: its exit code, what it printed, and where it wrote."""
+
+    code: int
+    output: str
+    plan_dir: Path
+
+    @property
+    def review(self) -> str:
+        assert self.code == 0, f"tools/plan.py failed:\n{self.output}"
+        return (self.plan_dir / plan.PLAN_MD).read_text()
+
+
+@dataclass(frozen=True)
+class Project:
+    """A working folder laid out like the project's (cdktf.out/, its state beside it) and its emulator."""
+
+    root: Path
+    env: dict[str, str]
+    deployment_env: dict[str, str]
+
+    @property
+    def outdir(self) -> Path:
+        return self.root / "cdktf.out"
+
+    def synth(self, **overrides: str) -> Path:
+        """`python main.py` with LAMBDA_DYNAMODB_* overrides (in this process: the provider is loaded once)."""
+        environ = {"CDKTF_OUTDIR": str(self.outdir), **{main.environment_variable(k): v for k, v in overrides.items()}}
+        with redirect_stdout(io.StringIO()):
+            assert main.main(environ=environ) == 0, f"main.py failed with {overrides}"
+        return self.outdir / "stacks" / main.STACK_NAME
+
+    def plan(self, name: str, env: Mapping[str, str] | None = None, outdir: Path | None = None) -> PlanRun:
+        return run_plan(outdir or self.outdir, self.root / name, env or self.env)
+
+
+def run_plan(outdir: Path, plan_dir: Path, env: Mapping[str, str], target: str = "local") -> PlanRun:
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        code = plan.main(["--target", target, "--outdir", str(outdir), "--plan-dir", str(plan_dir)], environ=env)
+    return PlanRun(code, out.getvalue(), plan_dir)
+
+
+def require_tools() -> None:
+    from terraform_cli import TerraformMissing, terraform_binary
+
+    try:
+        terraform_binary()
+    except TerraformMissing as error:
+        pytest.fail(str(error))
+    if shutil.which("dot") is None:
+        pytest.fail(f"Graphviz dot is missing: {plan.GRAPHVIZ_HINT}")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    from terraform_cli import terraform_env
+
+    require_tools()
+    root = tmp_path_factory.mktemp("plan-project")
+    state_dir = root / "emulator"
+    running, _ = emulator.start(state_dir=state_dir)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDA_DYNAMODB_", "EMULATOR_", "TARGET"))}
+        env["LAMBDA_DYNAMODB_STATE_DIR"] = str(state_dir)  # tools/plan.py reuses this emulator
+        deployment_env = {**terraform_env(root / "terraform.rc", env), **running.environment("eu-west-1")}
+        yield Project(root, env, deployment_env)
+    finally:
+        emulator.stop(state_dir=state_dir)
+
+
+@dataclass(frozen=True)
+class FirstPlan:
+    run: PlanRun
+    stack: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def first_plan(project: Project) -> FirstPlan:
+    """The default app's first plan, on the still empty emulator."""
+    stack_dir = project.synth()
+    stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+    return FirstPlan(project.plan("plan-first"), stack)
+
+
+@pytest.fixture(scope="module")
+def deployed_read(project: Project, first_plan: FirstPlan) -> Deployment:
+    """The app with access `read`, applied with the stack's own backend (state beside cdktf.out/)."""
+    deployment = Deployment(project.synth(access="read"), project.deployment_env)
+    deployment.terraform("init", "-input=false", "-no-color")
+    deployment.terraform("apply", "-auto-approve", "-input=false", "-no-color")
+    assert (project.root / "terraform.lambda-dynamodb.tfstate").exists()
+    return deployment
+
+
+@pytest.fixture(scope="module")
+def read_write_plan(project: Project, deployed_read: Deployment) -> PlanRun:
+    project.synth(access="read_write")
+    return project.plan("plan-read-write")
+
+
+@pytest.fixture(scope="module")
+def renamed_table_plan(project: Project, deployed_read: Deployment) -> PlanRun:
+    project.synth(access="read", tableName="OtherTable")
+    return project.plan("plan-renamed-table")
+
+
+def table_row(review: str, address: str) -> str:
+    (row,) = [line for line in review.splitlines() if line.startswith(f"| `{address}` |")]
+    return row
+
+
+def test_first_plan_creates_every_resource_of_the_stack(first_plan: FirstPlan) -> None:
+    review = first_plan.run.review
+    addresses = [f"{kind}.{name}" for kind, blocks in first_plan.stack["resource"].items() for name in blocks]
+    assert len(addresses) == 6
+    for address in addresses:
+        assert table_row(review, address).split(" | ")[3] == "create", address
+
+
+def test_first_plan_counts_every_resource_as_added(first_plan: FirstPlan) -> None:
+    assert "**6 to add, 0 to change, 0 to destroy (0 replaced).**" in first_plan.run.review.splitlines()[:4]
+
+
+def test_first_plan_replaces_nothing(first_plan: FirstPlan) -> None:
+    assert "REPLACEMENT" not in first_plan.run.review
+
+
+def test_first_plan_lists_every_granted_permission_as_added(first_plan: FirstPlan) -> None:
+    review = first_plan.run.review
+    for action in (*READ_ACTIONS, "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"):
+        assert f"| added | `{action}` | `{TABLE_ARN}` | MyLambdaPolicy |" in review
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        assert f"| added | `{action}` | `{LOG_STREAMS_ARN}` | MyLambdaPolicy |" in review
+
+
+def test_make_plan_writes_the_plan_the_review_and_the_diagram(first_plan: FirstPlan) -> None:
+    plan_dir = first_plan.run.plan_dir
+    assert first_plan.run.code == 0, first_plan.run.output
+    assert sorted(p.name for p in plan_dir.iterdir()) == ["architecture.dot", "architecture.svg", "plan.json", "plan.md"]
+    assert json.loads((plan_dir / "plan.json").read_text())["planned_values"]["root_module"]["resources"]
+    assert (plan_dir / "architecture.svg").read_text().rstrip().endswith("</svg>")
+    assert "# Plan review: lambda-dynamodb" in first_plan.run.output, "the review is printed too"
+
+
+def test_docs_diagram_is_what_the_code_draws(first_plan: FirstPlan) -> None:
+    drawn = (first_plan.run.plan_dir / plan.DIAGRAM_SVG).read_bytes()
+    if os.environ.get("UPDATE_SNAPSHOT") == "1":
+        DOCS_DIAGRAM.parent.mkdir(exist_ok=True)
+        DOCS_DIAGRAM.write_bytes(drawn)
+    assert DOCS_DIAGRAM.exists() and DOCS_DIAGRAM.read_bytes() == drawn, (
+        "docs/architecture.svg is not what tools/plan.py draws for the default app's first plan: "
+        "refresh it with UPDATE_SNAPSHOT=1 .venv/bin/python -m pytest tests/test_plan.py -k docs_diagram, and review it"
+    )
+
+
+def test_read_to_read_write_adds_the_write_actions_on_the_table(read_write_plan: PlanRun) -> None:
+    review = read_write_plan.review
+    for action in WRITE_ACTIONS:
+        assert f"| added | `{action}` | `{TABLE_ARN}` | MyLambdaPolicy |" in review
+
+
+def test_read_to_read_write_removes_no_permission(read_write_plan: PlanRun) -> None:
+    assert "| removed |" not in read_write_plan.review
+
+
+def test_read_to_read_write_replaces_nothing(read_write_plan: PlanRun) -> None:
+    review = read_write_plan.review
+    assert "REPLACEMENT" not in review and "(0 replaced)" in review
+
+
+def test_read_to_read_write_updates_the_policy_in_place_and_nothing_else(read_write_plan: PlanRun) -> None:
+    # Besides the emulator's known gap: moto does not store a function's logging_config, so
+    # every plan after an apply shows that block as an in-place update (see the README).
+    rows = [line for line in read_write_plan.review.splitlines() if line.startswith("| `aws_")]
+    assert [(row.split(" | ")[1], row.split(" | ")[3], row.split(" | ")[4]) for row in rows] == [
+        ("aws_iam_policy", "update", "changes `policy` |"),
+        ("aws_lambda_function", "update", "changes `logging_config` |"),
+    ]
+
+
+def test_renamed_table_flags_its_replacement_at_the_top(renamed_table_plan: PlanRun) -> None:
+    top = renamed_table_plan.review.splitlines()[:3]
+    assert top[0] == "# Plan review: lambda-dynamodb"
+    assert top[2].startswith("**REPLACEMENT: `aws_dynamodb_table.") and top[2].endswith("**"), top
+    assert "(SampleTable → OtherTable)" in top[2] and "forced by `name`" in top[2]
+    assert "a replaced table is a new, empty table: every item in it is lost" in top[2]
+
+
+def test_renamed_table_moves_the_grants_to_the_new_table(renamed_table_plan: PlanRun) -> None:
+    review = renamed_table_plan.review
+    other = TABLE_ARN.replace("SampleTable", "OtherTable")
+    assert f"| added | `dynamodb:GetItem` | `{other}` | MyLambdaPolicy |" in review
+    assert f"| removed | `dynamodb:GetItem` | `{TABLE_ARN}` | MyLambdaPolicy |" in review
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+def broken_stack(outdir: Path, outputs: dict[str, Any]) -> None:
+    """A synthesized stack of nothing but ``outputs``: plans in a second, with no AWS call."""
+    stack_dir = outdir / "stacks" / main.STACK_NAME
+    stack_dir.mkdir(parents=True)
+    stack = {
+        "terraform": {"backend": {"local": {"path": main.STATE_PATH}}},
+        "provider": {"aws": [{"region": "eu-west-1"}]},
+        "output": outputs,
+    }
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(stack))
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".staging-" in p.name or ".retired" in p.name)
+
+
+def test_failed_plan_shows_terraforms_error_and_keeps_the_previous_plan(project: Project, tmp_path: Path) -> None:
+    broken_stack(tmp_path / "cdktf.out", {"broken": {"value": "${var.missing}"}})
+    previous = tmp_path / "plan"
+    previous.mkdir()
+    (previous / "plan.md").write_text("the previous review\n")
+    run = run_plan(tmp_path / "cdktf.out", previous, project.env)
+    assert run.code == 1
+    assert "error: terraform plan failed" in run.output and "Reference to undeclared input variable" in run.output
+    assert [p.name for p in previous.iterdir()] == ["plan.md"] and (previous / "plan.md").read_text() == "the previous review\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_failure_after_writing_the_review_leaves_no_plan_folder(project: Project, tmp_path: Path) -> None:
+    # plan.json and plan.md are staged before Graphviz runs: a failing `dot` must not leave them behind.
+    broken_stack(tmp_path / "cdktf.out", {"fine": {"value": "fine"}})
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "dot").write_text("#!/bin/sh\necho 'dot: broken on purpose' >&2\nexit 3\n")
+    (fake_bin / "dot").chmod(0o755)
+    env = {**project.env, "PATH": f"{fake_bin}{os.pathsep}{project.env['PATH']}"}
+    run = run_plan(tmp_path / "cdktf.out", tmp_path / "plan", env)
+    assert run.code == 1
+    assert "error: Graphviz dot failed (exit code 3):\ndot: broken on purpose" in run.output
+    assert not (tmp_path / "plan").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_missing_graphviz_names_the_install_command(project: Project, tmp_path: Path) -> None:
+    run = run_plan(tmp_path / "cdktf.out", tmp_path / "plan", {**project.env, "PATH": str(tmp_path)})
+    assert run.code == 1
+    assert "error: Graphviz `dot` was not found on PATH" in run.output and "apt-get install graphviz" in run.output
+    assert not (tmp_path / "plan").exists()
+
+
+def test_missing_synthesis_says_to_synthesize_first(project: Project, tmp_path: Path) -> None:
+    run = run_plan(tmp_path / "cdktf.out", tmp_path / "plan", project.env)
+    assert run.code == 1
+    assert "no synthesized stack at" in run.output and "run `make synth` first" in run.output
+
+
+def test_aws_target_without_credentials_is_refused(project: Project, tmp_path: Path) -> None:
+    broken_stack(tmp_path / "cdktf.out", {"fine": {"value": "fine"}})
+    env = {
+        **project.env,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    run = run_plan(tmp_path / "cdktf.out", tmp_path / "plan", env, target="aws")
+    assert run.code == 1
+    assert "error: TARGET=aws needs AWS credentials and none were found" in run.output
+    assert not (tmp_path / "plan").exists()
