@@ -145,7 +145,7 @@ def _target_stage_name(target: str) -> str:
 
 def _target_environment(target: str, env: dict[str, str]) -> tuple[dict[str, str], bool]:
     if target == "aws":
-        return _aws_environment(env), False
+        return aws_environment(env), False
     requested = env.get("EMULATOR_PORT")
     running, started = emulator.start(port=int(requested) if requested else None)
     print(f"    {'started' if started else 'reusing'} moto server at {running.url} (pid {running.pid})")
@@ -153,7 +153,8 @@ def _target_environment(target: str, env: dict[str, str]) -> tuple[dict[str, str
     return {**env, **running.environment(region)}, started
 
 
-def _aws_environment(env: dict[str, str]) -> dict[str, str]:
+def aws_environment(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for real AWS: no emulator endpoint, and credentials that boto3 can find."""
     import boto3
 
     env = {k: v for k, v in env.items() if k != "AWS_ENDPOINT_URL"}

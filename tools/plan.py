@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 import emulator  # noqa: E402
-from deploy import Stages, state_file  # noqa: E402
+from deploy import DeployError, Stages, aws_environment, state_file  # noqa: E402
 from lambda_dynamodb.synth import replace_folder  # noqa: E402
 from plan_diagram import dot_source  # noqa: E402
 from plan_review import STACK, summary_markdown  # noqa: E402
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = _arguments(argv, env)
     try:
         review = make_plan(Target(args.target), Path(args.outdir), Path(args.plan_dir), env)
-    except (PlanError, emulator.EmulatorError, TerraformMissing) as error:
+    except (PlanError, DeployError, emulator.EmulatorError, TerraformMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(review, end="")
@@ -142,7 +142,7 @@ def _refuse_mixed_targets(target: Target, outdir: Path, env: Mapping[str, str]) 
 
 def _target_environment(target: Target, stack_dir: Path, state_dir: Path, env: dict[str, str]) -> tuple[dict[str, str], bool]:
     if target is Target.AWS:
-        return _aws_environment(env), False
+        return aws_environment(env), False
     requested = env.get("EMULATOR_PORT")
     running, started = emulator.start(state_dir=state_dir, port=int(requested) if requested else None)
     print(f"    {'started' if started else 'reusing'} moto server at {running.url} (pid {running.pid})", flush=True)
@@ -151,21 +151,6 @@ def _target_environment(target: Target, stack_dir: Path, state_dir: Path, env: d
         # describes nothing that exists any more, and the plan re-creates it all.
         print("    note: the state records a deployment, but to an emulator that is gone: the plan compares against nothing", flush=True)
     return {**env, **running.environment(stack_region(stack_dir))}, started
-
-
-def _aws_environment(env: dict[str, str]) -> dict[str, str]:
-    import boto3
-    from smoke import environment
-
-    env = {key: value for key, value in env.items() if key != "AWS_ENDPOINT_URL"}
-    with environment(env, replace=True):
-        credentials = boto3.Session().get_credentials()
-    if credentials is None:
-        raise PlanError(
-            "TARGET=aws needs AWS credentials and none were found: set AWS_PROFILE, or "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (see the README)"
-        )
-    return env
 
 
 def write_atomically(plan_dir: Path, write: Callable[[Path], None]) -> Path:
