@@ -174,7 +174,7 @@ def build_module_app(outdir: Path) -> Any:
     from lambda_dynamodb.fast_provider import install
 
     install()
-    from cdktf import App, TerraformVariableValidationConfig, Token
+    from cdktf import App, TerraformVariableValidationConfig
     from constructs import Construct
     from cdktf_tf_module_stack import ProviderRequirement, TFModuleOutput, TFModuleStack, TFModuleVariable
 
@@ -188,7 +188,7 @@ def build_module_app(outdir: Path) -> Any:
             v.name,
             type=v.type,
             description=v.description,
-            default=_default(v, Token),
+            default=_default(v),
             nullable=v.nullable,
             validation=[TerraformVariableValidationConfig(condition=f"${{{c.condition}}}", error_message=c.error_message) for c in v.validations]
             or None,
@@ -204,37 +204,42 @@ def build_module_app(outdir: Path) -> Any:
     return app
 
 
-def _default(variable: Variable, token_type: Any) -> Any:
+def _default(variable: Variable) -> Any:
+    from cdktf import Token
+
     if variable.required:
         return None  # no default: Terraform asks for a value
     # A default of null, not "no default": the input is optional.
-    return token_type.null_value() if variable.default is None else variable.default
+    return Token.null_value() if variable.default is None else variable.default
 
 
 def _compose(stack: Any, inputs: dict[str, Any]) -> Any:
     """The construct, wired to the variables (tokens: Terraform resolves them at plan time)."""
-    from cdktf import Fn, TerraformIterator, TerraformLocal, Token
+    from cdktf import TerraformLocal
 
-    from lambda_dynamodb import (
-        Attribute,
-        FunctionSettings,
-        LambdaDynamoDb,
-        LambdaDynamoDbSettings,
-        RoleSettings,
-        TableSettings,
-    )
+    from lambda_dynamodb import LambdaDynamoDb
 
     levels = TerraformLocal(stack, "access_levels", {level.value: list(level.actions) for level in Access})
     actions = f"${{var.actions != null ? var.actions : {levels.fqn}[var.access]}}"
+    module = LambdaDynamoDb(stack, "this", _settings(inputs, actions))
+    _optional_sort_key(module.table.resource, TerraformLocal(stack, "key_attributes", KEY_ATTRIBUTES))
+    return module
+
+
+def _settings(inputs: dict[str, Any], actions: str) -> Any:
+    from cdktf import Fn, Token
+
+    from lambda_dynamodb import Attribute, FunctionSettings, LambdaDynamoDbSettings, RoleSettings, TableSettings
+
     name = inputs["function_name"].string_value
     partition_key = inputs["partition_key"].value
     # One token per value: the construct checks the key is a declared attribute by equality.
     key_name = Fn.lookup(partition_key, "name")
-    settings = LambdaDynamoDbSettings(
+    return LambdaDynamoDbSettings(
         table=TableSettings(
             name=inputs["table_name"].string_value,
             partition_key=key_name,
-            sort_key=None,  # set below: it may be null
+            sort_key=None,  # set by _optional_sort_key: it may be null
             attributes=(Attribute(key_name, Fn.lookup(partition_key, "type")),),
             deletion_protection=inputs["deletion_protection"].boolean_value,
         ),
@@ -253,18 +258,17 @@ def _compose(stack: Any, inputs: dict[str, Any]) -> Any:
         ),
         access=tuple(Token.as_list(actions)),
     )
-    module = LambdaDynamoDb(stack, "this", settings)
-    _optional_sort_key(module.table.resource, TerraformLocal(stack, "key_attributes", KEY_ATTRIBUTES), TerraformIterator)
-    return module
 
 
 #: The table's key attributes: a null sort key declares no second attribute.
 KEY_ATTRIBUTES = "${var.sort_key == null ? [var.partition_key] : [var.partition_key, var.sort_key]}"
 
 
-def _optional_sort_key(table: Any, key_attributes: Any, iterator_type: Any) -> None:
+def _optional_sort_key(table: Any, key_attributes: Any) -> None:
     """Key attributes as a dynamic block, and the sort key only when there is one."""
-    iterator = iterator_type.from_list(key_attributes.as_list)
+    from cdktf import TerraformIterator
+
+    iterator = TerraformIterator.from_list(key_attributes.as_list)
     table.put_attribute(iterator.dynamic({"name": iterator.get_string("name"), "type": iterator.get_string("type")}))
     table.range_key = "${var.sort_key == null ? null : var.sort_key.name}"
 
