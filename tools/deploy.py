@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -146,11 +146,17 @@ def _target_stage_name(target: str) -> str:
 def _target_environment(target: str, env: dict[str, str]) -> tuple[dict[str, str], bool]:
     if target == "aws":
         return aws_environment(env), False
-    requested = env.get("EMULATOR_PORT")
-    running, started = emulator.start(port=int(requested) if requested else None)
-    print(f"    {'started' if started else 'reusing'} moto server at {running.url} (pid {running.pid})")
+    running, started = start_emulator(env)
     region = _app_region()
     return {**env, **running.environment(region)}, started
+
+
+def start_emulator(env: Mapping[str, str], state_dir: Path = emulator.STATE_DIR) -> tuple[emulator.Emulator, bool]:
+    """Start the project's emulator (on EMULATOR_PORT if set), or reuse it; say which."""
+    requested = env.get("EMULATOR_PORT")
+    running, started = emulator.start(state_dir=state_dir, port=int(requested) if requested else None)
+    print(f"    {'started' if started else 'reusing'} moto server at {running.url} (pid {running.pid})", flush=True)
+    return running, started
 
 
 def aws_environment(env: dict[str, str]) -> dict[str, str]:
@@ -169,17 +175,28 @@ def aws_environment(env: dict[str, str]) -> dict[str, str]:
 
 
 def _refuse_mixed_targets(target: str, outdir: Path) -> None:
-    marker = _deployed_target_file()
-    deployed = marker.read_text().strip() if marker.exists() else None
-    if deployed and deployed != target and state_file(outdir).exists():
+    deployed = deployed_target(outdir)
+    if deployed and deployed != target:
         raise DeployError(
             f"{state_file(outdir)} holds a deployment to {deployed}; run `make destroy TARGET={deployed}` before deploying to {target}"
         )
 
 
+#: Beside the emulator's state: the target (local or aws) the state file holds a deployment to.
+DEPLOYED_TARGET_FILE = "deployed-target"
+
+
+def deployed_target(outdir: Path, state_dir: Path = emulator.STATE_DIR) -> str | None:
+    """The target the state beside ``outdir`` holds a deployment to; None when there is none."""
+    marker = state_dir / DEPLOYED_TARGET_FILE
+    if not (marker.exists() and state_file(outdir).exists()):
+        return None
+    return marker.read_text().strip() or None
+
+
 def _deployed_target_file() -> Path:
     emulator.STATE_DIR.mkdir(parents=True, exist_ok=True)
-    return emulator.STATE_DIR / "deployed-target"
+    return emulator.STATE_DIR / DEPLOYED_TARGET_FILE
 
 
 def _forget_deployment(outdir: Path) -> None:

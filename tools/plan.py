@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 import emulator  # noqa: E402
-from deploy import DeployError, Stages, aws_environment, state_file  # noqa: E402
+from deploy import DeployError, Stages, aws_environment, deployed_target, start_emulator, state_file  # noqa: E402
 from lambda_dynamodb.synth import replace_folder  # noqa: E402
 from plan_diagram import dot_source  # noqa: E402
 from plan_review import STACK, summary_markdown  # noqa: E402
@@ -134,18 +134,15 @@ def _emulator_state_dir(env: Mapping[str, str]) -> Path:
 
 def _refuse_mixed_targets(target: Target, outdir: Path, env: Mapping[str, str]) -> None:
     """A state holding a deployment to the other target would plan against the wrong AWS."""
-    marker = _emulator_state_dir(env) / "deployed-target"  # written by tools/deploy.py
-    deployed = marker.read_text().strip() if marker.exists() else None
-    if deployed and deployed != target.value and state_file(outdir).exists():
+    deployed = deployed_target(outdir, _emulator_state_dir(env))
+    if deployed and deployed != target.value:
         raise PlanError(f"{state_file(outdir)} holds a deployment to {deployed}: plan with TARGET={deployed}")
 
 
 def _target_environment(target: Target, stack_dir: Path, state_dir: Path, env: dict[str, str]) -> tuple[dict[str, str], bool]:
     if target is Target.AWS:
         return aws_environment(env), False
-    requested = env.get("EMULATOR_PORT")
-    running, started = emulator.start(state_dir=state_dir, port=int(requested) if requested else None)
-    print(f"    {'started' if started else 'reusing'} moto server at {running.url} (pid {running.pid})", flush=True)
+    running, started = start_emulator(env, state_dir)
     if started and state_file(stack_dir.parent.parent).exists():
         # moto keeps everything in memory: a state from an emulator that has since stopped
         # describes nothing that exists any more, and the plan re-creates it all.
