@@ -21,7 +21,7 @@ export CHECKPOINT_DISABLE := 1
 # for the targets that run the cdktf CLI (computed only there: it costs a Python start-up).
 WITH_PIPENV_ON_PATH = PATH="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$$PATH"
 
-.PHONY: help install install-cli graphviz synth validate scan plan bench deploy destroy dist tf-module test clean
+.PHONY: help install install-cli graphviz synth validate scan permissions plan bench deploy destroy dist tf-module test clean
 
 TARGET ?= local
 PLAN_DIR ?= plan
@@ -65,6 +65,9 @@ deploy: install install-cli ## Deploy to the local AWS emulator (TARGET=aws: to 
 
 destroy: install install-cli ## Destroy the deployment (turns off the table's deletion protection first), stop the emulator
 	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python tools/deploy.py destroy --target $(TARGET)
+
+permissions: install ## Every permission of the role: action, resource, why it is there, verdict (used, unused, missing)
+	$(VENV_PYTHON) tools/permissions.py
 
 plan: synth graphviz ## Plan against what is deployed (local emulator; TARGET=aws: AWS): review in plan/plan.md, diagram plan/architecture.svg
 	$(VENV_PYTHON) tools/plan.py --target $(TARGET) --plan-dir $(PLAN_DIR)

@@ -23,10 +23,12 @@ from lambda_dynamodb import (
     RoleSettings,
     Runtime,
     TableSettings,
+    TracingMode,
 )
 from backends import BackendSettings, add_backend, parse_backend
 from lambda_dynamodb.errors import problem
 from lambda_dynamodb.access import access_problems
+from lambda_dynamodb.permissions import permission_plan
 from lambda_dynamodb.validation import enum_problems, region_problems, settings_problems
 
 STACK_NAME = "lambda-dynamodb"
@@ -49,7 +51,9 @@ class AppSettings:
     access: Access | tuple[str, ...]
     logs: LogsMode
     runtime: Runtime
+    tracing: TracingMode
     log_retention_days: int
+    check_code: bool
     backend: BackendSettings
 
     def module_settings(self) -> LambdaDynamoDbSettings:
@@ -59,11 +63,13 @@ class AppSettings:
                 name=self.function_name,
                 source_dir=PROJECT_DIR / "lambda",
                 runtime=self.runtime,
+                tracing=self.tracing,
                 log_retention_days=self.log_retention_days,
             ),
             role=RoleSettings(name=self.role_name, policy_name=self.policy_name),
             access=self.access,
             logs=self.logs,
+            check_code=self.check_code,
         )
 
 
@@ -76,6 +82,12 @@ def _whole_number(field: str, value: Any) -> tuple[Any, list[str]]:
         value = int(value)  # from the environment
     valid = isinstance(value, int) and not isinstance(value, bool)
     return value, [] if valid else [problem(field, value, "a whole number")]
+
+
+def _boolean(field: str, value: Any) -> tuple[Any, list[str]]:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        value = value.strip().lower() == "true"  # from the environment
+    return value, [] if isinstance(value, bool) else [problem(field, value, "true or false")]
 
 
 def _region(field: str, value: Any) -> tuple[Any, list[str]]:
@@ -110,7 +122,9 @@ CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], tuple[Any, list[str]]]]]
     "access": ("access", _access),
     "logs": ("logs", _member(LogsMode)),
     "runtime": ("runtime", _member(Runtime)),
+    "tracing": ("tracing", _member(TracingMode)),
     "logRetentionDays": ("log_retention_days", _whole_number),
+    "checkCode": ("check_code", _boolean),
     "backend": ("backend", parse_backend),
 }
 
@@ -131,8 +145,11 @@ def load_context(path: Path = CDKTF_JSON) -> dict[str, Any]:
     return context
 
 
-def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> AppSettings:
-    """Settings from ``context`` with environment overrides; every problem raised at once."""
+def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ, *, permissions: bool = True) -> AppSettings:
+    """Settings from ``context`` with environment overrides; every problem raised at once.
+
+    With ``permissions``, a call of the function's code that the grant does not cover is a
+    problem too (``make permissions`` turns it off to show the whole table instead)."""
     problems = [
         problem(f"context.{key}", context[key], f"a known setting ({', '.join(CONTEXT_KEYS)})")
         for key in context
@@ -150,7 +167,7 @@ def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.env
     if problems:
         raise ConfigurationError(problems)
     settings = AppSettings(**values)
-    problems = settings_problems(settings.module_settings())
+    problems = settings_problems(settings.module_settings(), permissions=permissions)
     if problems:
         raise ConfigurationError(problems)
     return settings
@@ -204,6 +221,8 @@ def main(context_path: Path = CDKTF_JSON, environ: Mapping[str, str] = os.enviro
         print(f"error: {error}", file=sys.stderr)
         return 2
     target = synth_atomically(lambda staging: build_app(settings, staging), outdir(environ))
+    for warning in permission_plan(settings.module_settings()).warnings:
+        print(warning, file=sys.stderr)
     print(f"synthesized {target / 'stacks' / STACK_NAME / 'cdk.tf.json'}")
     return 0
 

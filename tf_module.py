@@ -25,7 +25,8 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(PROJECT_DIR / "modules"))  # run from a checkout without installing the package
 
-from lambda_dynamodb import Access, AttributeType, Runtime, defaults  # noqa: E402
+from lambda_dynamodb import AttributeType, Runtime, defaults  # noqa: E402
+from lambda_dynamodb.access import FIXED_LEVELS  # noqa: E402
 from lambda_dynamodb.dynamodb_actions import DYNAMODB_ACTIONS  # noqa: E402
 from lambda_dynamodb.validation import (  # noqa: E402
     FUNCTION_NAME_PATTERN,
@@ -143,7 +144,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("access", "string",
              "What the function may do with the table: read, write or read_write (the same levels as AWS CDK's grant*Data).",
              default=defaults.ACCESS.value,
-             validations=(_one_of("access", [a.value for a in Access], f"one of {', '.join(a.value for a in Access)}"),)),
+             validations=(_one_of("access", [a.value for a in FIXED_LEVELS], f"one of {', '.join(a.value for a in FIXED_LEVELS)}"),)),
     Variable("actions", "list(string)", "An explicit list of DynamoDB actions to grant instead of an access level.",
              nullable=True,
              validations=(Validation(f"var.actions == null ? true : {_ACTIONS_OK}", f"actions ${{jsonencode(var.actions)}} is invalid: {ACTION_RULE}"),)),
@@ -219,7 +220,7 @@ def _compose(stack: Any, inputs: dict[str, Any]) -> Any:
 
     from lambda_dynamodb import LambdaDynamoDb
 
-    levels = TerraformLocal(stack, "access_levels", {level.value: list(level.actions) for level in Access})
+    levels = TerraformLocal(stack, "access_levels", {level.value: list(level.actions) for level in FIXED_LEVELS})
     actions = f"${{var.actions != null ? var.actions : {levels.fqn}[var.access]}}"
     module = LambdaDynamoDb(stack, "this", _settings(inputs, actions))
     _optional_sort_key(module.table.resource, TerraformLocal(stack, "key_attributes", KEY_ATTRIBUTES))
@@ -257,6 +258,8 @@ def _settings(inputs: dict[str, Any], actions: str) -> Any:
             policy_name=Fn.coalesce([inputs["policy_name"].string_value, f"{name}-policy"]),
         ),
         access=tuple(Token.as_list(actions)),
+        # The code comes as a built zip that only Terraform reads: there is no source to check.
+        check_code=False,
     )
 
 

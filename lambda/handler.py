@@ -18,6 +18,7 @@ a bad event never raises. Logs are JSON lines on stdout.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -58,8 +59,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     started = time.perf_counter()
     action = event.get("action") if isinstance(event, dict) else None
     try:
-        table = _table()
-        result = _dispatch(table, event)
+        result = _dispatch(event)
     except (BadRequest, NotConfigured) as error:
         return _failure(action, type(error).__name__, str(error), started)
     except Unprocessed as error:
@@ -74,42 +74,49 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
 
 
 def _table() -> Any:
+    """The function's table, named by its environment (the module sets it)."""
     name = os.environ.get(TABLE_NAME_VARIABLE, "").strip()
     if not name:
         raise NotConfigured(f"environment variable {TABLE_NAME_VARIABLE} is not set: it must name the DynamoDB table")
+    return _table_named(name)
+
+
+@functools.cache
+def _table_named(name: str) -> Any:
+    # Made once per execution environment: warm invocations reuse its connections.
     return boto3.resource("dynamodb").Table(name)
 
 
-def _dispatch(table: Any, event: Any) -> dict[str, Any]:
+def _dispatch(event: Any) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
     action = event.get("action")
     operation = OPERATIONS.get(action) if isinstance(action, str) else None
     if operation is None:
         raise BadRequest(f"action {action!r} is not one of {', '.join(sorted(OPERATIONS))}")
-    return operation(table, event)
+    return operation(event)
 
 
-def get_item(table: Any, event: dict[str, Any]) -> dict[str, Any]:
-    response = table.get_item(Key=_mapping(event, "key"))
+def get_item(event: dict[str, Any]) -> dict[str, Any]:
+    response = _table().get_item(Key=_mapping(event, "key"))
     return {"found": "Item" in response, "item": response.get("Item")}
 
 
-def query_items(table: Any, event: dict[str, Any]) -> dict[str, Any]:
+def query_items(event: dict[str, Any]) -> dict[str, Any]:
     partition = _mapping(event, "partition_key")
     name, value = partition.get("name"), partition.get("value")
     if not isinstance(name, str) or not name or value is None:
         raise BadRequest("partition_key must be an object with a non-empty 'name' and a 'value'")
-    response = table.query(KeyConditionExpression=Key(name).eq(value), Limit=_limit(event))
+    response = _table().query(KeyConditionExpression=Key(name).eq(value), Limit=_limit(event))
     return {"items": response["Items"], "count": response["Count"]}
 
 
-def scan_items(table: Any, event: dict[str, Any]) -> dict[str, Any]:
-    response = table.scan(Limit=_limit(event))
+def scan_items(event: dict[str, Any]) -> dict[str, Any]:
+    response = _table().scan(Limit=_limit(event))
     return {"items": response["Items"], "count": response["Count"]}
 
 
-def put_item(table: Any, event: dict[str, Any]) -> dict[str, Any]:
+def put_item(event: dict[str, Any]) -> dict[str, Any]:
     item = _mapping(event, "item")
     overwrite = event.get("overwrite", False)
     if not isinstance(overwrite, bool):
@@ -121,7 +128,7 @@ def put_item(table: Any, event: dict[str, Any]) -> dict[str, Any]:
         # is true exactly when no item has this key (without DescribeTable to learn the key).
         arguments["ConditionExpression"] = _none_exist(item)
     try:
-        table.put_item(**arguments)
+        _table().put_item(**arguments)
     except ClientError as error:
         if _is_condition_failure(error):
             raise BadRequest("an item with this key exists; send overwrite: true to replace it") from error
@@ -129,13 +136,13 @@ def put_item(table: Any, event: dict[str, Any]) -> dict[str, Any]:
     return {"item": item}
 
 
-def update_item(table: Any, event: dict[str, Any]) -> dict[str, Any]:
+def update_item(event: dict[str, Any]) -> dict[str, Any]:
     key = _mapping(event, "key")
     changes = _mapping(event, "set")
     names = {f"#a{i}": name for i, name in enumerate(changes)}
     values = {f":v{i}": value for i, value in enumerate(changes.values())}
     try:
-        response = table.update_item(
+        response = _table().update_item(
             Key=key,
             UpdateExpression="SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values)),
             # Refuse to create an item by updating a key that does not exist.
@@ -151,12 +158,13 @@ def update_item(table: Any, event: dict[str, Any]) -> dict[str, Any]:
     return {"item": response["Attributes"]}
 
 
-def batch_write(table: Any, event: dict[str, Any]) -> dict[str, Any]:
+def batch_write(event: dict[str, Any]) -> dict[str, Any]:
     items = event.get("items")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH_ITEMS or not all(isinstance(i, dict) and i for i in items):
         raise BadRequest(f"items must be a list of 1 to {MAX_BATCH_ITEMS} non-empty JSON objects")
     if event.get("overwrite") is not True:
         raise BadRequest("a batch write replaces any existing item with the same key (DynamoDB cannot check); send overwrite: true")
+    table = _table()
     client = table.meta.client
     failed: list[dict[str, Any]] = []
     for start in range(0, len(items), BATCH_SIZE):

@@ -30,6 +30,7 @@ from lambda_dynamodb import (
     LogsMode,
     RoleSettings,
     TableSettings,
+    TracingMode,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -70,13 +71,17 @@ INDEXED_TABLE = TableSettings(
 #: name -> settings of every module configuration the tests synthesize.
 CONFIGURATIONS: dict[str, LambdaDynamoDbSettings] = {
     "default": module_settings(),
-    "read": module_settings(access=Access.READ),
-    "write": module_settings(access=Access.WRITE),
+    # read or write alone do not cover the sample function's calls: those run without the code check.
+    "read": module_settings(access=Access.READ, check_code=False),
+    "write": module_settings(access=Access.WRITE, check_code=False),
     "read_write": module_settings(access=Access.READ_WRITE),
-    "read_indexed": module_settings(access=Access.READ, table=INDEXED_TABLE),
-    "write_indexed": module_settings(access=Access.WRITE, table=INDEXED_TABLE),
+    "read_indexed": module_settings(access=Access.READ, table=INDEXED_TABLE, check_code=False),
+    "write_indexed": module_settings(access=Access.WRITE, table=INDEXED_TABLE, check_code=False),
     "read_write_indexed": module_settings(access=Access.READ_WRITE, table=INDEXED_TABLE),
     "account_wide": module_settings(logs=LogsMode.ACCOUNT_WIDE),
+    "pass_through": module_settings(
+        function=FunctionSettings(name="MyLambdaFunction", source_dir=PROJECT_DIR / "lambda", tracing=TracingMode.PASS_THROUGH)
+    ),
     "existing_table": module_settings(table=ExistingTable("Shared", arn="arn:aws:dynamodb:us-east-1:111122223333:table/Shared")),
 }
 

@@ -6,6 +6,7 @@ import pytest
 
 from lambda_dynamodb import Access, ConfigurationError
 from lambda_dynamodb.access import (
+    FIXED_LEVELS,
     READ_ACTIONS,
     READ_WRITE_ACTIONS,
     REFERENCE_ACTIONS,
@@ -41,7 +42,7 @@ def test_read_write_level_is_the_union_without_duplicates() -> None:
     assert len(READ_WRITE_ACTIONS) == len(set(READ_WRITE_ACTIONS))
 
 
-@pytest.mark.parametrize("level", list(Access))
+@pytest.mark.parametrize("level", FIXED_LEVELS)
 def test_each_level_resolves_to_its_constant(level: Access) -> None:
     assert resolve_actions(level) == {"read": READ_ACTIONS, "write": WRITE_ACTIONS, "read_write": READ_WRITE_ACTIONS}[level.value]
 

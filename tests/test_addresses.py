@@ -51,7 +51,7 @@ def test_snapshot_names_every_resource_kind(app_stack: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"access": Access.READ},
+        {"access": Access.READ, "check_code": False},
         {"function": {"memory_mb": 1024}},
         {"function": {"log_retention_days": 731}},
         {"function": {"timeout_seconds": 60}},
@@ -66,7 +66,7 @@ def test_non_identity_settings_keep_every_address(change: dict[str, Any], synthe
 
 
 def test_app_access_and_retention_changes_keep_every_address(app_stack: dict[str, Any], tmp_path: Path) -> None:
-    settings = main.app_settings(main.load_context(), {"LAMBDA_DYNAMODB_ACCESS": "read", "LAMBDA_DYNAMODB_LOG_RETENTION_DAYS": "731"})
+    settings = main.app_settings(main.load_context(), {"LAMBDA_DYNAMODB_ACCESS": "read", "LAMBDA_DYNAMODB_CHECK_CODE": "false", "LAMBDA_DYNAMODB_LOG_RETENTION_DAYS": "731"})
     main.build_app(settings, tmp_path).synth()
     import json
 

@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
 import main
-from lambda_dynamodb import Access, ConfigurationError, LogsMode, Runtime
+from lambda_dynamodb import Access, ConfigurationError, LogsMode, Runtime, TracingMode
 from lambda_dynamodb.access import REFERENCE_ACTIONS
 
 from conftest import PROJECT_DIR, only, permissions_statements
@@ -57,9 +57,10 @@ def test_cdktf_json_lists_the_seven_reference_actions() -> None:
         ("LAMBDA_DYNAMODB_FUNCTION_NAME", "OrdersFn", "function_name", "OrdersFn"),
         ("LAMBDA_DYNAMODB_ROLE_NAME", "OrdersRole", "role_name", "OrdersRole"),
         ("LAMBDA_DYNAMODB_POLICY_NAME", "OrdersPolicy", "policy_name", "OrdersPolicy"),
-        ("LAMBDA_DYNAMODB_ACCESS", "read", "access", Access.READ),
-        ("LAMBDA_DYNAMODB_ACCESS", "dynamodb:GetItem, dynamodb:Query", "access", ("dynamodb:GetItem", "dynamodb:Query")),
+        ("LAMBDA_DYNAMODB_ACCESS", "from_code", "access", Access.FROM_CODE),
         ("LAMBDA_DYNAMODB_LOGS", "account_wide", "logs", LogsMode.ACCOUNT_WIDE),
+        ("LAMBDA_DYNAMODB_TRACING", "PassThrough", "tracing", TracingMode.PASS_THROUGH),
+        ("LAMBDA_DYNAMODB_CHECK_CODE", "false", "check_code", False),
         ("LAMBDA_DYNAMODB_RUNTIME", "python3.12", "runtime", Runtime.PYTHON_3_12),
         ("LAMBDA_DYNAMODB_LOG_RETENTION_DAYS", "731", "log_retention_days", 731),
     ],
@@ -68,9 +69,27 @@ def test_environment_overrides_context(variable: str, value: str, field: str, ex
     assert getattr(main.app_settings(REFERENCE_CONTEXT, {variable: value}), field) == expected
 
 
-@pytest.mark.parametrize("level", ["read", "write", "read_write"])
-def test_access_takes_a_level_name(level: str) -> None:
-    assert main.app_settings({**REFERENCE_CONTEXT, "access": level}, {}).access is Access(level)
+@pytest.mark.parametrize(("level", "check_code"), [("read", False), ("write", False), ("read_write", True), ("from_code", True)])
+def test_access_takes_a_level_name(level: str, check_code: bool) -> None:
+    # read or write alone do not cover the sample function's calls: those need the code check off.
+    context = {**REFERENCE_CONTEXT, "access": level, "checkCode": check_code}
+    assert main.app_settings(context, {}).access is Access(level)
+
+
+def test_access_list_from_the_environment_is_comma_separated() -> None:
+    environ = {"LAMBDA_DYNAMODB_ACCESS": "dynamodb:GetItem, dynamodb:Query", "LAMBDA_DYNAMODB_CHECK_CODE": "false"}
+    assert main.app_settings(REFERENCE_CONTEXT, environ).access == ("dynamodb:GetItem", "dynamodb:Query")
+
+
+def test_a_grant_the_code_outgrows_fails_before_synthesis() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        main.app_settings({**REFERENCE_CONTEXT, "access": "read"}, {})
+    assert any(p.startswith("access: lambda/handler.py:") and "calls put_item (dynamodb:PutItem), which access 'read' does not grant" in p for p in caught.value.problems)
+
+
+def test_synth_prints_the_unused_grant_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.main(main.CDKTF_JSON, {"CDKTF_OUTDIR": str(tmp_path / "out")}) == 0
+    assert "warning: dynamodb:BatchGetItem is granted but no code in lambda/ calls it\n" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -78,7 +97,9 @@ def test_access_takes_a_level_name(level: str) -> None:
     [
         ({"tableName": 42}, "context.tableName 42 is invalid: a string"),
         ({"logRetentionDays": "a year"}, "context.logRetentionDays 'a year' is invalid: a whole number"),
-        ({"access": "admin"}, "context.access 'admin' is invalid: one of read, write, read_write, or a list of DynamoDB actions"),
+        ({"access": "admin"}, "context.access 'admin' is invalid: one of read, write, read_write, from_code, or a list of DynamoDB actions"),
+        ({"tracing": "always"}, "context.tracing 'always' is invalid: one of Active, PassThrough"),
+        ({"checkCode": "yes"}, "context.checkCode 'yes' is invalid: true or false"),
         ({"access": ["dynamodb:GetItems"]}, "access[0] 'dynamodb:GetItems' is invalid"),
         ({"logs": "all"}, "context.logs 'all' is invalid: one of scoped, account_wide"),
         ({"runtime": "python3.9"}, "context.runtime 'python3.9' is invalid: one of python3.13"),
@@ -149,9 +170,14 @@ def test_app_synthesizes_the_stack(app_stack: dict[str, Any]) -> None:
     assert only(app_stack, IamPolicy.TF_RESOURCE_TYPE)["name"] == "MyLambdaPolicy"
 
 
-def test_app_grants_the_reference_actions_and_scoped_logs(app_stack: dict[str, Any]) -> None:
+def test_app_grants_the_reference_actions_scoped_logs_and_xray(app_stack: dict[str, Any]) -> None:
     statements = permissions_statements(app_stack)
-    assert [s["actions"] for s in statements] == [list(REFERENCE_ACTIONS), ["logs:CreateLogStream", "logs:PutLogEvents"]]
+    assert [s["actions"] for s in statements] == [
+        list(REFERENCE_ACTIONS),
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+    ]
+    assert statements[2]["resources"] == ["*"]
 
 
 def test_provider_has_region_only(app_stack: dict[str, Any]) -> None:

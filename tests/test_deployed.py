@@ -17,7 +17,7 @@ import main
 from lambda_dynamodb import ArnContext
 from smoke import smoke_test
 
-from conftest import REFERENCE_ARNS, Deployment, attached_policy_document, deployed, policy_statements
+from conftest import REFERENCE_ARNS, Deployment, attached_policy_document, deployed, only, policy_statements
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,7 @@ def test_attached_policy_is_exactly_what_the_module_rendered(deployment: Deploym
 
 def test_function_configuration(deployment: Deployment) -> None:
     config = deployment.client("lambda").get_function_configuration(FunctionName="MyLambdaFunction")
+    assert config["CodeSha256"] == only(json.loads((deployment.stack_dir / "cdk.tf.json").read_text()), LambdaFunction.TF_RESOURCE_TYPE)["source_code_hash"]
     assert config["Role"] == "arn:aws:iam::123456789012:role/MyLambdaRole"
     assert (config["Runtime"], config["Handler"]) == ("python3.13", "handler.handler")
     assert config["Environment"]["Variables"] == {"TABLE_NAME": "SampleTable"}
@@ -84,8 +85,20 @@ def test_smoke_test_passes_against_the_deployed_table(deployment: Deployment, mo
         if name.startswith("AWS_"):
             monkeypatch.setenv(name, value)
     reported: list[str] = []
-    assert smoke_test("MyLambdaFunction", report=reported.append) == 6
+    result = smoke_test("MyLambdaFunction", deployment.stack_dir, report=reported.append)
     assert reported[-1] == "ok  refuse to overwrite it"
+    # put, get, query, scan, update, refused put: each one DynamoDB call on the table.
+    assert result.sentence() == "6 smoke checks passed, 6 AWS calls checked: all allowed by MyLambdaPolicy"
+
+
+def test_smoke_test_runs_the_deployed_zip(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in deployment.env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    reported: list[str] = []
+    smoke_test("MyLambdaFunction", deployment.stack_dir, report=reported.append)
+    assert any(line.startswith("ok  the deployed code is assets/") and "CodeSha256" in line for line in reported)
+    assert "ok  MyLambdaPolicy allows the 4 calls Lambda makes with MyLambdaRole" in reported
 
 
 def test_second_plan_shows_only_the_emulators_logging_config_gap(deployment: Deployment) -> None:

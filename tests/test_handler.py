@@ -11,25 +11,74 @@ import pytest
 from moto import mock_aws
 
 import handler
+from iam_enforcer import Enforcer, assumed_role_principal, attached_policies
+from lambda_dynamodb import ArnContext, permission_plan
+from lambda_dynamodb.access import REFERENCE_ACTIONS
+from lambda_dynamodb.code_calls import analyse
+
+from conftest import PROJECT_DIR, module_settings
 
 TABLE = "SampleTable"
 
 
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+ROLE, FUNCTION = "MyLambdaRole", "MyLambdaFunction"
+
+
+def module_policy(access: object = REFERENCE_ACTIONS) -> dict[str, Any]:
+    """The policy the module grants the sample function (the app's settings), rendered."""
+    return permission_plan(module_settings(access=access)).document.render(ArnContext("aws", REGION, ACCOUNT))
+
+
+def enforce(document: dict[str, Any]) -> Enforcer:
+    """The document stored as the role's policy in IAM, read back, and enforced on the handler."""
+    iam = boto3.client("iam")
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    policy = iam.create_policy(PolicyName="MyLambdaPolicy", PolicyDocument=json.dumps(document))["Policy"]
+    iam.attach_role_policy(RoleName=ROLE, PolicyArn=policy["Arn"])
+    enforcer = Enforcer(attached_policies(iam, ROLE), assumed_role_principal(role["Arn"], FUNCTION), ACCOUNT)
+    # The handler's clients come from boto3's default session: a fresh one, hooked.
+    boto3.setup_default_session()
+    enforcer.install(boto3.DEFAULT_SESSION)
+    handler._table_named.cache_clear()
+    return enforcer
+
+
 @pytest.fixture()
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv(handler.TABLE_NAME_VARIABLE, TABLE)
     with mock_aws():
-        created = boto3.resource("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield created
+        yield
+    boto3.setup_default_session()
+    handler._table_named.cache_clear()
+
+
+@pytest.fixture()
+def created_table(aws: None) -> Any:
+    return boto3.resource("dynamodb").create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture()
+def enforcer(created_table: Any) -> Iterator[Enforcer]:
+    """Every AWS call of the test's handler runs evaluated against the module's policy."""
+    enforcer = enforce(module_policy())
+    yield enforcer
+    assert [enforcer.message(call) for call in enforcer.denied()] == []
+
+
+@pytest.fixture()
+def table(created_table: Any, enforcer: Enforcer) -> Any:
+    return created_table
 
 
 ITEM = {"pk": "user#1", "sk": "profile", "name": "Ada", "score": 1.5}
@@ -180,3 +229,39 @@ def test_batch_write_reports_what_still_failed(table: Any, monkeypatch: pytest.M
 def test_batch_write_rejects_bad_items(table: Any, items: Any) -> None:
     answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True})
     assert answer["error"]["message"] == "items must be a list of 1 to 500 non-empty JSON objects"
+
+
+# --- every call the handler makes, proven against the policy ---------------------------------
+
+EVERY_OPERATION = [
+    {"action": "put", "item": ITEM},
+    {"action": "get", "key": {"pk": "user#1", "sk": "profile"}},
+    {"action": "query", "partition_key": {"name": "pk", "value": "user#1"}},
+    {"action": "scan"},
+    {"action": "update", "key": {"pk": "user#1", "sk": "profile"}, "set": {"name": "Grace"}},
+    {"action": "batch_write", "items": [{"pk": "b", "sk": "1"}], "overwrite": True},
+]
+
+
+def test_every_call_is_checked_and_allowed_on_the_table(table: Any, enforcer: Enforcer) -> None:
+    assert all(handler.handler(event)["ok"] for event in EVERY_OPERATION)
+    table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
+    assert {(call.resource, call.allowed) for call in enforcer.calls} == {(table_arn, True)}
+
+
+def test_the_calls_made_are_the_calls_the_code_check_found(table: Any, enforcer: Enforcer) -> None:
+    for event in EVERY_OPERATION:
+        handler.handler(event)
+    assert sorted({call.action for call in enforcer.calls}) == list(analyse(PROJECT_DIR / "lambda").actions)
+
+
+def test_a_call_the_policy_does_not_allow_is_refused_as_aws_would(created_table: Any) -> None:
+    enforcer = enforce(module_policy(access=("dynamodb:GetItem",)))
+    answer = handler.handler({"action": "put", "item": ITEM})
+    assert answer["error"] == {
+        "type": "AccessDeniedException",
+        "message": f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/{FUNCTION} is not authorized to perform: dynamodb:PutItem "
+        f"on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE} because no identity-based policy allows the dynamodb:PutItem action",
+    }
+    assert [(c.action, c.allowed) for c in enforcer.calls] == [("dynamodb:PutItem", False)]
+    assert "Item" not in created_table.get_item(Key={"pk": "user#1", "sk": "profile"})

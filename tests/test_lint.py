@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_dynamodb import Access, ArnContext, LogsMode, PolicyDocument
-from lambda_dynamodb.access import REFERENCE_ACTIONS, key_statement, table_statement
-from lambda_dynamodb.permissions import dead_letter_statements, environment_key_statements, logs_statements, vpc_statements
+from lambda_dynamodb import Access, ArnContext, LogsMode, PolicyDocument, TracingMode
+from lambda_dynamodb.access import FIXED_LEVELS, REFERENCE_ACTIONS, key_statement, table_statement
+from lambda_dynamodb.lambda_service import ServiceUse, logs_statements, statements
 from lambda_dynamodb.policy import table_arn
 
 CONTEXT = ArnContext("aws", "eu-west-1", "123456789012")
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-ACCESS = {level.value: level.actions for level in Access} | {"reference": REFERENCE_ACTIONS}
+ACCESS = {level.value: level.actions for level in FIXED_LEVELS} | {"reference": REFERENCE_ACTIONS}
 
 
 def findings(document: PolicyDocument) -> list[tuple[str, object]]:
@@ -38,13 +38,16 @@ def test_account_wide_policy_has_only_the_documented_create_log_group_star(acces
     assert findings(document(ACCESS[access], False, LogsMode.ACCOUNT_WIDE)) == [("RESOURCE_STAR", ["logs:CreateLogGroup"])]
 
 
-def test_opt_in_feature_statements_have_no_findings() -> None:
-    extras = PolicyDocument().with_statements(
-        key_statement(Access.READ_WRITE.actions, KEY),
-        *vpc_statements(("subnet-0123456789abcdef0",), ("sg-0123456789abcdef0",)),
-        *environment_key_statements(KEY),
-        *dead_letter_statements("arn:aws:sqs:eu-west-1:123456789012:orders-dlq"),
+def test_every_lambda_feature_statement_has_no_findings() -> None:
+    use = ServiceUse(
+        log_group="/aws/lambda/orders",
+        tracing=TracingMode.ACTIVE,
+        subnet_ids=("subnet-0123456789abcdef0",),
+        security_group_ids=("sg-0123456789abcdef0",),
+        dead_letter_target_arn="arn:aws:sqs:eu-west-1:123456789012:orders-dlq",
+        environment_kms_key_arn=KEY,
     )
+    extras = PolicyDocument().with_statements(key_statement(Access.READ_WRITE.actions, KEY), *statements(use))
     assert findings(extras) == []
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambda_dynamodb import Access, ArnContext, LogsMode, PolicyDocument
+from dataclasses import replace
+
+from lambda_dynamodb import Access, ArnContext, LogsMode, PolicyDocument, TracingMode
 from lambda_dynamodb.access import REFERENCE_ACTIONS, table_statement
-from lambda_dynamodb.permissions import logs_statements
+from lambda_dynamodb.lambda_service import logs_statements
 from lambda_dynamodb.policy import LAMBDA_TRUST, Arn, table_arn
 
 from conftest import module_settings
@@ -33,6 +35,7 @@ def test_module_with_reference_settings_renders_the_blog_policy(blog_policy: dic
 
     built: list[Any] = []
     settings = module_settings(access=REFERENCE_ACTIONS, logs=LogsMode.ACCOUNT_WIDE)
+    settings = replace(settings, function=replace(settings.function, tracing=TracingMode.PASS_THROUGH))
     synth_stack(tmp_path, lambda stack: built.append(LambdaDynamoDb(stack, "module", settings)))
     assert built[0].role.document.render(REFERENCE) == blog_policy
 

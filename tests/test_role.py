@@ -86,22 +86,26 @@ def test_level_with_indexes_adds_the_index_arn(synthesized, configuration, actio
     ]
 
 
+def logs_statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in permissions_statements(doc) if s["actions"][0].startswith("logs:")]
+
+
 def test_scoped_logs_statement(synthesized) -> None:
     statements = permissions_statements(synthesized("default"))
-    assert len(statements) == 2
+    assert [s["actions"][0].split(":")[0] for s in statements] == ["dynamodb", "logs", "xray"]
     assert statements[1]["actions"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert [concrete(r) for r in statements[1]["resources"]] == ["arn:P:logs:R:A:log-group:/aws/lambda/MyLambdaFunction:*"]
 
 
 def test_scoped_logs_never_grant_create_log_group_or_star(synthesized) -> None:
-    statements = permissions_statements(synthesized("default"))
+    statements = logs_statements(synthesized("default"))
     assert all("logs:CreateLogGroup" not in s["actions"] for s in statements)
     assert all("*" not in s["resources"] for s in statements)
 
 
 def test_account_wide_logs_statements(synthesized) -> None:
-    statements = permissions_statements(synthesized("account_wide"))
-    assert [(s["actions"], [concrete(r) for r in s["resources"]]) for s in statements[1:]] == [
+    statements = logs_statements(synthesized("account_wide"))
+    assert [(s["actions"], [concrete(r) for r in s["resources"]]) for s in statements] == [
         (["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:P:logs:R:A:*"]),
         (["logs:CreateLogGroup"], ["*"]),
     ]
@@ -135,6 +139,7 @@ def test_arn_data_sources_are_shared_per_stack(tmp_path) -> None:
     assert [len(data_sources(doc, t)) for t in ("aws_partition", "aws_region", "aws_caller_identity")] == [1, 1, 1]
     documents = data_sources(doc, DataAwsIamPolicyDocument.TF_RESOURCE_TYPE)
     second_permissions = next(v for k, v in documents.items() if k.startswith("second_role_permissions"))
-    granted = second_permissions["statement"][2]
+    # After the module's own statements: its table, its logs, X-Ray.
+    granted = second_permissions["statement"][3]
     assert granted["actions"] == list(READ_ACTIONS)
     assert [concrete(r) for r in granted["resources"]] == ["arn:P:dynamodb:R:A:table/SampleTable"]

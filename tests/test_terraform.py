@@ -68,6 +68,7 @@ def test_every_supported_runtime_is_accepted_by_the_provider(tmp_path: Path) -> 
                     table=TableSettings(name=f"Table{index}"),
                     function=FunctionSettings(name=f"fn{index}", source_dir=_code_dir(tmp_path, runtime), handler=handler, runtime=runtime),
                     role=RoleSettings(name=f"role{index}", policy_name=f"policy{index}"),
+                    check_code=runtime.language == "python",
                 ),
             )
 

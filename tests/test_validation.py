@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lambda_dynamodb import (
+    Access,
     Attribute,
     AttributeType,
     ConfigurationError,
@@ -60,8 +61,21 @@ CASES = {
     "handler format": (with_function(handler="handler"), "function.handler 'handler' is invalid: module.function"),
     "handler module missing": (with_function(handler="missing.handler"), "function.handler 'missing.handler' is invalid: its module must exist in"),
     "source dir missing": (with_function(source_dir="/nonexistent/code"), "function.source_dir '/nonexistent/code' is invalid: an existing directory"),
-    "package missing": (with_function(package="/nonexistent/code.zip"), "function.package '/nonexistent/code.zip' is invalid: an existing .zip file"),
-    "package not a zip": (with_function(package=__file__), f"function.package '{__file__}' is invalid: an existing .zip file"),
+    "package missing": (
+        replace(with_function(package="/nonexistent/code.zip"), check_code=False),
+        "function.package '/nonexistent/code.zip' is invalid: an existing .zip file",
+    ),
+    "package not a zip": (replace(with_function(package=__file__), check_code=False), f"function.package '{__file__}' is invalid: an existing .zip file"),
+    "tracing": (with_function(tracing="Sometimes"), "function.tracing 'Sometimes' is invalid: one of Active, PassThrough"),
+    "code check not a boolean": (replace(BASE, check_code="yes"), "check_code 'yes' is invalid: true or false"),
+    "code check of a built package": (
+        with_function(package=archive((PROJECT_DIR / "lambda").resolve())),
+        "check_code True is invalid: the code check reads Python source from source_dir: set check_code=False for a built package",
+    ),
+    "from_code without the code check": (
+        replace(BASE, access=Access.FROM_CODE, check_code=False),
+        "access 'from_code' is invalid: reads the code's calls: it needs check_code on",
+    ),
     "environment name": (with_function(environment={"1BAD": "x"}), "function.environment['1BAD'] '1BAD' is invalid: a letter, then letters"),
     "environment reserved name": (with_function(environment={"AWS_REGION": "x"}), "function.environment['AWS_REGION'] 'AWS_REGION' is invalid"),
     "environment overrides table variable": (with_function(environment={"TABLE_NAME": "x"}), "function.environment 'TABLE_NAME' is invalid: the table name variable is set by the module"),
@@ -167,9 +181,9 @@ def test_handler_in_a_package_is_found_by_its_path(tmp_path) -> None:
 
 def test_handler_module_must_be_in_the_package(tmp_path) -> None:
     package = archive((PROJECT_DIR / "lambda").resolve())
-    validate(with_function(package=package, handler="handler.handler"))
+    validate(replace(with_function(package=package, handler="handler.handler"), check_code=False))
     with pytest.raises(ConfigurationError, match="function.handler 'api.handler' is invalid: its module must exist in .* as api.py"):
-        validate(with_function(package=package, handler="api.handler"))
+        validate(replace(with_function(package=package, handler="api.handler"), check_code=False))
 
 
 def test_values_only_terraform_knows_are_left_to_terraform(tmp_path) -> None:

@@ -94,7 +94,7 @@ def deploy(target: str, outdir: Path, env: dict[str, str]) -> None:
             _deployed_target_file().write_text(target)
         outputs = _outputs(outdir, env)
         with stages.stage("smoke test the deployed function"), environment(env, replace=True):
-            checks = smoke_test(outputs["function_name"])
+            smoke = smoke_test(outputs["function_name"], outdir / "stacks" / STACK)
     except (DeployError, SmokeTestFailed):
         if started:
             print("    (the emulator keeps running for inspection; `make destroy` stops it)", file=sys.stderr)
@@ -103,7 +103,7 @@ def deploy(target: str, outdir: Path, env: dict[str, str]) -> None:
         _print_outputs(outputs)
     where = f"the local emulator at {env['AWS_ENDPOINT_URL']}" if target == "local" else f"AWS ({env.get('AWS_REGION', 'provider region')})"
     resources = [a for a in _terraform(["state", "list"], outdir, env).split() if not a.startswith("data.")]
-    print(f"deployed {STACK} to {where}: {len(resources)} resources, {checks} smoke checks passed, in {stages.total:.1f} s")
+    print(f"deployed {STACK} to {where}: {len(resources)} resources, {smoke.sentence()}, in {stages.total:.1f} s")
 
 
 def destroy(target: str, outdir: Path, env: dict[str, str]) -> None:

@@ -8,7 +8,8 @@ deployment it is a first plan of everything) and writes, all at once or not at a
 
     plan/plan.json          `terraform show -json` of the saved plan
     plan/plan.md            the review: counts, replacements at the top, every resource change,
-                            the IAM permissions added or removed (action x resource)
+                            the IAM permissions added or removed (action x resource), and why
+                            the role has each (as `make permissions` says)
     plan/architecture.dot   the stack as Graphviz source, from the planned values
     plan/architecture.svg   ... drawn by Graphviz `dot`
 
@@ -29,14 +30,17 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 import emulator  # noqa: E402
 from deploy import DeployError, Stages, aws_environment, deployed_target, start_emulator, state_file  # noqa: E402
+from lambda_dynamodb.permissions import permission_plan  # noqa: E402
+from lambda_dynamodb.policy import ArnContext  # noqa: E402
 from lambda_dynamodb.synth import replace_folder  # noqa: E402
 from plan_diagram import dot_source  # noqa: E402
-from plan_review import STACK, summary_markdown  # noqa: E402
+from plan_review import STACK, Reasons, summary_markdown  # noqa: E402
 from terraform_cli import TerraformMissing, terraform_binary, terraform_env  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -176,10 +180,35 @@ def _write_plan(stack_dir: Path, staging: Path, dot: str, env: Mapping[str, str]
     saved.unlink()  # a binary plan goes stale with the next deploy: the JSON is what is reviewed
     plan = json.loads(shown)
     (staging / PLAN_JSON).write_text(shown)
-    (staging / PLAN_MD).write_text(summary_markdown(plan))
+    (staging / PLAN_MD).write_text(summary_markdown(plan, reasons=permission_reasons(plan)))
     source = dot_source(plan)
     (staging / DIAGRAM_DOT).write_text(source)
     (staging / DIAGRAM_SVG).write_bytes(render_svg(source, dot))
+
+
+def permission_reasons(plan: Mapping[str, Any]) -> Reasons:
+    """Why the app's role has each permission (``make permissions``), in the plan's ARNs."""
+    import main
+
+    context = plan_arn_context(plan)
+    if context is None:
+        return {}
+    settings = main.app_settings(main.load_context(), permissions=False)
+    rows = permission_plan(settings.module_settings(), context).rows
+    return {(row.action, row.resource): "; ".join(row.why) for row in rows}
+
+
+def plan_arn_context(plan: Mapping[str, Any]) -> ArnContext | None:
+    """Partition, region and account as the plan read them (its data sources), if it did."""
+    values = {
+        entry["type"]: entry.get("values", {})
+        for entry in plan.get("prior_state", {}).get("values", {}).get("root_module", {}).get("resources", [])
+        if entry.get("mode") == "data"
+    }
+    try:
+        return ArnContext(values["aws_partition"]["partition"], values["aws_region"]["name"], values["aws_caller_identity"]["account_id"])
+    except KeyError:
+        return None
 
 
 def _terraform(args: list[str], stack_dir: Path, env: Mapping[str, str]) -> str:

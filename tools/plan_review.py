@@ -240,7 +240,11 @@ def permission_diffs(plan: Json) -> tuple[tuple[PermissionDiff, ...], tuple[Unkn
 # --- the review (pure) -----------------------------------------------------------------------
 
 
-def summary_markdown(plan: Json, stack: str = STACK) -> str:
+#: (action, resource) -> why the role has it (``make permissions``' "why"), for the IAM table.
+Reasons = Mapping[tuple[str, str], str]
+
+
+def summary_markdown(plan: Json, stack: str = STACK, reasons: Reasons | None = None) -> str:
     """plan.md: replacements first, then counts, every resource change, and the IAM diff."""
     changes = resource_changes(plan)
     total = counts(changes)
@@ -251,7 +255,7 @@ def summary_markdown(plan: Json, stack: str = STACK) -> str:
     lines += [_counts_line(total), "", "## Resource changes", ""]
     lines += _resource_table(changes) if changes else ["No resource changes."]
     lines += ["", "## IAM permissions", ""]
-    lines += _permissions_section(*permission_diffs(plan))
+    lines += _permissions_section(*permission_diffs(plan), reasons or {})
     return "\n".join(lines) + "\n"
 
 
@@ -300,16 +304,23 @@ def _details(change: ResourceChange) -> str:
     return "; ".join(parts)
 
 
+def _why(diff: PermissionDiff, reasons: Reasons) -> str:
+    if diff.change is PermissionChange.REMOVED:
+        return "no longer granted"
+    return _cell(reasons.get((diff.grant.action, diff.grant.resource), ""))
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _permissions_section(diffs: Sequence[PermissionDiff], unknown: Sequence[UnknownPolicy]) -> list[str]:
+def _permissions_section(diffs: Sequence[PermissionDiff], unknown: Sequence[UnknownPolicy], reasons: Reasons) -> list[str]:
     lines = []
     if diffs:
-        lines += ["| change | action | resource | policy |", "|---|---|---|---|"]
+        lines += ["| change | action | resource | policy | why |", "|---|---|---|---|---|"]
         lines += [
-            f"| {d.change.value} | `{d.grant.action_text()}` | `{d.grant.resource}` | {_cell(d.policy)} |" for d in diffs
+            f"| {d.change.value} | `{d.grant.action_text()}` | `{d.grant.resource}` | {_cell(d.policy)} | {_why(d, reasons)} |"
+            for d in diffs
         ]
     elif not unknown:
         lines.append("No IAM permission changes.")

@@ -1,24 +1,40 @@
-"""Smoke test of a deployed function: its configuration read back, its handler run in-process.
+"""Smoke test of a deployed function: the deployed code, run with the deployed policy enforced.
 
-Lambda invocation needs Docker, which the local emulator's machines lack; so the handler the
-function is configured with is loaded from ``lambda/`` and run here, with the function's own
-environment, against the deployed table. Each answer is checked.
+1. The function's configuration is read back, and its ``CodeSha256`` must equal the SHA-256 of
+   the zip the synthesized stack deployed: what runs below is what was deployed.
+2. Its role's policies are read back from IAM; every call the Lambda service makes with the
+   role for this configuration (logs, X-Ray when tracing is Active, ...) must be allowed.
+3. The handler runs from that zip, unpacked, in a process of its own (Lambda invocation needs
+   Docker, which the emulator's machines lack), with the function's environment, against the
+   deployed table. Every AWS call it makes is evaluated against the deployed policy (see
+   ``iam_enforcer``); a call the policy does not allow is refused as AWS would refuse it.
+4. Each answer is checked.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import base64
+import hashlib
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-SOURCE_DIR = PROJECT_DIR / "lambda"
+from iam_enforcer import Policies, assumed_role_principal, attached_policies
+from lambda_dynamodb.lambda_service import ServiceUse, requirements
+from lambda_dynamodb.policy import ArnContext
+
+TOOLS_DIR = Path(__file__).resolve().parent
 _SAMPLE_VALUES = {"S": "smoke-{token}", "N": "{number}", "B": b"smoke"}
 
 
@@ -26,26 +42,96 @@ class SmokeTestFailed(AssertionError):
     pass
 
 
-def smoke_test(function_name: str, report: Callable[[str], None] = print, source_dir: Path = SOURCE_DIR) -> int:
-    """Run put/get/query/scan/update (and a refused overwrite) through the deployed function's handler; returns checks passed."""
+@dataclass(frozen=True)
+class SmokeResult:
+    checks: int
+    #: (action, resource) pairs of the handler's AWS calls, each evaluated against the policy.
+    calls: int
+    policies: str
+
+    def sentence(self) -> str:
+        return f"{self.checks} smoke checks passed, {self.calls} AWS calls checked: all allowed by {self.policies}"
+
+
+def smoke_test(function_name: str, stack_dir: Path, report: Callable[[str], None] = print) -> SmokeResult:
+    """Check the deployed code and policy, then run put/get/query/scan/update (and a refused overwrite)."""
     config = boto3.client("lambda").get_function_configuration(FunctionName=function_name)
     variables = config.get("Environment", {}).get("Variables", {})
     report(f"function {config['FunctionName']}: handler {config['Handler']}, runtime {config['Runtime']}, environment {variables}")
-    handler = _load_handler(source_dir, config["Handler"])
+    package = deployed_package(stack_dir, function_name)
+    _check_code_sha(config, package)
+    report(f"ok  the deployed code is {package.relative_to(stack_dir)} (CodeSha256 {config['CodeSha256']})")
+    role_name = config["Role"].rsplit("/", 1)[-1]
+    policies = attached_policies(boto3.client("iam"), role_name)
+    needs = _check_lambda_requirements(config, policies)
+    report(f"ok  {policies.names} allows the {needs} calls Lambda makes with {role_name}")
     table_name = variables.get("TABLE_NAME") or _fail("the function's environment has no TABLE_NAME")
     key = _sample_key(table_name)
-    partition_name = next(iter(key))
-    checks = _checks(key, partition_name)
+    checks = _checks(key, next(iter(key)))
     try:
-        with environment(variables):
-            for name, event, expect in checks:
-                answer = handler(event, None)
-                if not expect(answer):
-                    _fail(f"{name}: unexpected answer {answer}")
-                report(f"ok  {name}")
+        result = run_handler(package, config, policies, [event for _, event, _ in checks])
     finally:
         boto3.resource("dynamodb").Table(table_name).delete_item(Key=key)
-    return len(checks)
+    for (name, _, expect), answer in zip(checks, result["answers"]):
+        if not expect(answer):
+            _fail(f"{name}: unexpected answer {answer}" + "".join(f"\n  {denial}" for denial in result["denials"]))
+        report(f"ok  {name}")
+    if result["denials"]:
+        _fail("\n".join(result["denials"]))
+    return SmokeResult(len(checks), len(result["calls"]), policies.names)
+
+
+def deployed_package(stack_dir: Path, function_name: str) -> Path:
+    """The zip the synthesized stack gives the function (its ``filename``, beside the stack)."""
+    stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+    for function in stack.get("resource", {}).get("aws_lambda_function", {}).values():
+        if function.get("function_name") == function_name:
+            return (stack_dir / function["filename"]).resolve()
+    return _fail(f"{stack_dir / 'cdk.tf.json'} has no function named {function_name}")
+
+
+def _check_code_sha(config: Mapping[str, Any], package: Path) -> None:
+    expected = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
+    if config["CodeSha256"] != expected:
+        _fail(f"the deployed code (CodeSha256 {config['CodeSha256']}) is not {package} (SHA-256 {expected}): deploy again")
+
+
+def _check_lambda_requirements(config: Mapping[str, Any], policies: Policies) -> int:
+    """Every call Lambda makes with the role for this configuration must be allowed."""
+    arn = config["FunctionArn"].split(":")
+    context = ArnContext(partition=arn[1], region=arn[3], account=arn[4])
+    needed = requirements(ServiceUse.deployed(config))
+    missing = [r for r in needed if not policies.allows(r.action, r.resource.render(context))]
+    if missing:
+        _fail("\n".join(f"{policies.names} does not allow {r.action} on {r.resource.render(context)}: {r.reason}" for r in missing))
+    return len(needed)
+
+
+def run_handler(package: Path, config: Mapping[str, Any], policies: Policies, events: list[Any]) -> dict[str, Any]:
+    """The handler, run from ``package`` unpacked, in its own process, with IAM enforced."""
+    with tempfile.TemporaryDirectory(prefix="smoke-") as work:
+        code_dir = Path(work) / "code"
+        with zipfile.ZipFile(package) as bundle:
+            bundle.extractall(code_dir)
+        arn = config["FunctionArn"].split(":")
+        request = {
+            "code_dir": str(code_dir),
+            "handler": config["Handler"],
+            "events": events,
+            "policies": [list(p) for p in policies.documents],
+            "principal": assumed_role_principal(config["Role"], config["FunctionName"]),
+            "account": arn[4],
+        }
+        (Path(work) / "request.json").write_text(json.dumps(request))
+        env = {**os.environ, **config.get("Environment", {}).get("Variables", {})}
+        env.update(AWS_LAMBDA_FUNCTION_NAME=config["FunctionName"], AWS_REGION=arn[3], AWS_DEFAULT_REGION=arn[3])
+        command = [sys.executable, str(TOOLS_DIR / "handler_runner.py"), f"{work}/request.json", f"{work}/result.json"]
+        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        if run.returncode != 0:
+            _fail(f"the handler from {package.name} failed to run:\n{run.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads((Path(work) / "result.json").read_text())
+    result["modules"] = {name: path for name, path in result["modules"].items() if path and path.startswith(str(code_dir))}
+    return result
 
 
 Check = tuple[str, dict[str, Any], Callable[[dict[str, Any]], bool]]
@@ -79,17 +165,6 @@ def _sample_key(table_name: str) -> dict[str, Any]:
     return key
 
 
-def _load_handler(source_dir: Path, handler: str) -> Callable[[Any, Any], dict[str, Any]]:
-    module_name, function_name = handler.rsplit(".", 1)
-    path = source_dir / f"{module_name.replace('.', '/')}.py"
-    spec = importlib.util.spec_from_file_location(f"deployed_{module_name.replace('.', '_')}", path)
-    if spec is None or spec.loader is None:
-        _fail(f"handler module {path} cannot be loaded")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, function_name)  # type: ignore[no-any-return]
-
-
 @contextmanager
 def environment(variables: dict[str, str], *, replace: bool = False) -> Iterator[None]:
     """``variables`` in os.environ (on top of it, or instead of it) for the block's duration."""
@@ -106,3 +181,4 @@ def environment(variables: dict[str, str], *, replace: bool = False) -> Iterator
 
 def _fail(message: str) -> Any:
     raise SmokeTestFailed(message)
+

@@ -10,8 +10,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .access import READ_ACTIONS, READ_WRITE_ACTIONS, REFERENCE_ACTIONS, WRITE_ACTIONS, Access
-from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
+from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
 from .errors import ConfigurationError
+from .permissions import PermissionPlan, PermissionRow, Verdict, permission_plan
 from .policy import ArnContext, PolicyDocument, Statement
 from .settings import (
     Attribute,
@@ -61,6 +62,8 @@ __all__ = [
     "LambdaDynamoDbSettings",
     "LocalIndex",
     "LogsMode",
+    "PermissionPlan",
+    "PermissionRow",
     "PolicyDocument",
     "ProjectionType",
     "RoleSettings",
@@ -69,6 +72,9 @@ __all__ = [
     "StreamViewType",
     "Table",
     "TableSettings",
+    "TracingMode",
+    "Verdict",
+    "permission_plan",
     "validate",
 ]
 

@@ -63,10 +63,19 @@ class Access(str, Enum):
     READ = "read"
     WRITE = "write"
     READ_WRITE = "read_write"
+    #: Exactly the actions the function's code calls, read from its source (see ``code_calls``).
+    FROM_CODE = "from_code"
 
     @property
     def actions(self) -> tuple[str, ...]:
+        if self not in _LEVEL_ACTIONS:
+            raise ConfigurationError([problem("access", self.value, FROM_CODE_RULE)])
         return _LEVEL_ACTIONS[self]
+
+
+#: The levels whose actions are fixed (all but FROM_CODE).
+FIXED_LEVELS: tuple[Access, ...] = (Access.READ, Access.WRITE, Access.READ_WRITE)
+FROM_CODE_RULE = "its actions are read from the function's code: use it as the module's access, with check_code on"
 
 
 _LEVEL_ACTIONS: dict[Access, tuple[str, ...]] = {
@@ -119,6 +128,11 @@ def resolve_actions(access: Access | Iterable[str], allow_wildcards: bool = Fals
     if problems:
         raise ConfigurationError(problems)
     return Access(access).actions if isinstance(access, str) else access
+
+
+def access_label(access: Access | Sequence[str]) -> str:
+    """How messages name an access setting: ``access 'read'``, or ``the access list``."""
+    return f"access {Access(access).value!r}" if isinstance(access, str) else "the access list"
 
 
 def table_resources(table: Arn, has_indexes: bool) -> tuple[Arn, ...]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from cdktf import Annotations
 from constructs import Construct
 
+from .errors import raise_if_any
 from .function import Function
+from .permissions import PermissionPlan, is_checkable, permission_plan, unmet_needs
 from .role import FunctionRole
 from .settings import ExistingTable, LambdaDynamoDbSettings
 from .table import ImportedTable, Table
@@ -15,31 +18,47 @@ class LambdaDynamoDb(Construct):
     """A Lambda function with exactly the access it needs to one DynamoDB table.
 
     Creates (or imports) the table, an IAM role trusted by Lambda with one customer-managed
-    policy (the table actions of ``settings.access`` plus writing the function's own logs),
-    the function's log group and the function. Every setting is validated first; a
-    :class:`~lambda_dynamodb.errors.ConfigurationError` lists every problem at once.
+    policy (the table actions of ``settings.access``, plus what the Lambda service does with the
+    role: writing the function's logs, sending its traces, ...), the function's log group and
+    the function. Every setting is validated first, and the function's code is checked against
+    the grant (see :mod:`.permissions`); a :class:`~lambda_dynamodb.errors.ConfigurationError`
+    lists every problem at once. Granted actions nothing calls become synthesis warnings.
     """
 
     def __init__(self, scope: Construct, id: str, settings: LambdaDynamoDbSettings) -> None:
         validate(settings)
+        plan = permission_plan(settings) if is_checkable(settings) else None
         super().__init__(scope, id)
         self._settings = settings
+        self._plan = plan
         self._table = _table(self, settings)
         self._role = FunctionRole(self, "role", settings.role)
         # The table statement comes first, as in the reference policy.
-        self._table.grant(self._role, settings.access, allow_wildcards=settings.allow_wildcard_actions)
+        access = plan.table_actions if plan else settings.access
+        self._table.grant(self._role, access, allow_wildcards=settings.allow_wildcard_actions)
         self._function = Function(
             self,
             "function",
             settings.function,
             role=self._role,
-            table_name=settings.table.name,
+            table_name=self._table.name,
             logs=settings.logs,
         )
+        if plan:
+            # What was built must allow every call the plan found (a guard against drift
+            # between the plan and the constructs that emit the statements).
+            raise_if_any(unmet_needs(self._role.document, plan.needs))
+            for warning in plan.warnings:
+                Annotations.of(self).add_warning(warning)
 
     @property
     def settings(self) -> LambdaDynamoDbSettings:
         return self._settings
+
+    @property
+    def permissions(self) -> PermissionPlan | None:
+        """Every permission of the role with why it is there; None when access is a Terraform value."""
+        return self._plan
 
     @property
     def table(self) -> Table | ImportedTable:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .access import Access
-from .enums import Architecture, AttributeType, Runtime
+from .enums import Architecture, AttributeType, Runtime, TracingMode
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
@@ -20,8 +20,12 @@ RUNTIME = Runtime.PYTHON_3_13
 MEMORY_MB = 256
 TIMEOUT_SECONDS = 10
 ARCHITECTURE = Architecture.X86_64
+#: X-Ray traces every invocation, including its DynamoDB calls.
+TRACING = TracingMode.ACTIVE
 TABLE_NAME_VARIABLE = "TABLE_NAME"
 #: A year: the floor that common compliance scanners (checkov CKV_AWS_338) ask for.
 LOG_RETENTION_DAYS = 365
 IAM_PATH = "/"
 ACCESS = Access.READ_WRITE
+#: Read the function's code for the DynamoDB calls it makes, and check them against the grant.
+CHECK_CODE = True

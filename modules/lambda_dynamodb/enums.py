@@ -35,6 +35,16 @@ class LogsMode(str, Enum):
     ACCOUNT_WIDE = "account_wide"
 
 
+class TracingMode(str, Enum):
+    """X-Ray tracing of the function (Lambda's ``TracingConfig.Mode``)."""
+
+    #: Lambda samples and traces invocations; the role must be allowed to send the traces.
+    ACTIVE = "Active"
+    #: Lambda traces only requests that arrive with a sampled trace header (and then sends
+    #: nothing itself); the role needs no X-Ray permission.
+    PASS_THROUGH = "PassThrough"
+
+
 class Architecture(str, Enum):
     X86_64 = "x86_64"
     ARM64 = "arm64"

@@ -19,8 +19,8 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from constructs import Construct
 
 from .code_package import archive, as_base64, source_digest
-from .enums import Architecture, LogsMode, Runtime
-from .permissions import dead_letter_statements, environment_key_statements, logs_statements, vpc_statements
+from .enums import Architecture, LogsMode, Runtime, TracingMode
+from .lambda_service import ServiceUse, log_group_name, statements
 from .policy import Statement
 from .role import FunctionRole
 from .settings import FunctionSettings
@@ -28,13 +28,8 @@ from .tokens import is_unresolved, terraform_value
 
 #: Structured logs: CloudWatch Logs Insights can query JSON fields without parsing.
 LOG_FORMAT = "JSON"
-#: X-Ray traces every invocation, including its DynamoDB calls.
-TRACING_MODE = "Active"
 
-
-def log_group_name(function_name: str) -> str:
-    """The log group Lambda writes a function's logs to by default."""
-    return f"/aws/lambda/{function_name}"
+__all__ = ["LOG_FORMAT", "Function", "log_group_name"]
 
 
 def _feature_arguments(settings: FunctionSettings) -> dict[str, object]:
@@ -53,18 +48,6 @@ def _feature_arguments(settings: FunctionSettings) -> dict[str, object]:
     return {name: value for name, value in arguments.items() if value is not None}
 
 
-def _feature_statements(settings: FunctionSettings) -> tuple[Statement, ...]:
-    """What the opt-in features need the role to allow."""
-    statements: tuple[Statement, ...] = ()
-    if settings.subnet_ids:
-        statements += vpc_statements(settings.subnet_ids, settings.security_group_ids)
-    if settings.environment_kms_key_arn:
-        statements += environment_key_statements(settings.environment_kms_key_arn)
-    if settings.dead_letter_target_arn:
-        statements += dead_letter_statements(settings.dead_letter_target_arn)
-    return statements
-
-
 @dataclass(frozen=True)
 class _Code:
     filename: str
@@ -79,14 +62,14 @@ def _code(scope: Construct, settings: FunctionSettings) -> tuple[TerraformAsset 
         return None, _Code(package, Fn.filebase64sha256(package))
     if settings.package is not None:
         path = Path(settings.package).resolve()
-        digest = hashlib.sha256(path.read_bytes()).digest()
     else:
         source_dir = Path(settings.source_dir).resolve()
-        digest = source_digest(source_dir)
         # A reproducible zip built here (CDKTF's own ARCHIVE type costs ~0.3 s per synth
         # and stamps file times); the asset only copies it into the output.
-        path = archive(source_dir, digest_hex=digest.hex())
-    # Our own content hash: the asset's folder (and so `filename`) changes only with the code.
+        path = archive(source_dir, digest_hex=source_digest(source_dir).hex())
+    # The zip's own SHA-256 is what Lambda reports as CodeSha256, so a deployment can be
+    # checked against the file; the zip is reproducible, so it changes only with the code.
+    digest = hashlib.sha256(path.read_bytes()).digest()
     asset = TerraformAsset(scope, "code", path=str(path), type=AssetType.FILE, asset_hash=digest.hex())
     return asset, _Code(asset.path, as_base64(digest))
 
@@ -94,7 +77,9 @@ def _code(scope: Construct, settings: FunctionSettings) -> tuple[TerraformAsset 
 class Function(Construct):
     """``aws_lambda_function`` packaged from a source directory, logging to its own log group.
 
-    The function's role gets the logs statements of ``logs`` (see :class:`LogsMode`).
+    The function's role gets what the Lambda service does with it for these settings (see
+    :mod:`.lambda_service`): the logs statements of ``logs`` (see :class:`LogsMode`), X-Ray
+    when tracing is ``Active``, and what the opt-in features need.
     """
 
     def __init__(
@@ -117,7 +102,7 @@ class Function(Construct):
             kms_key_id=settings.log_kms_key_arn,
             tags=dict(settings.tags) or None,
         )
-        role.add_statements(*logs_statements(logs, log_group_name(settings.name)), *_feature_statements(settings))
+        role.add_statements(*statements(ServiceUse.of(settings), logs))
         self._asset, code = _code(self, settings)
         self._function = LambdaFunction(
             self,
@@ -135,7 +120,7 @@ class Function(Construct):
                 variables={**settings.environment, settings.table_name_variable: table_name}
             ),
             logging_config=LambdaFunctionLoggingConfig(log_format=LOG_FORMAT, log_group=self._log_group.name),
-            tracing_config=LambdaFunctionTracingConfig(mode=TRACING_MODE),
+            tracing_config=LambdaFunctionTracingConfig(mode=terraform_value(TracingMode, settings.tracing)),
             tags=dict(settings.tags) or None,
             **_feature_arguments(settings),
             # Without these, the first invocations could run before the function may log, and

@@ -55,6 +55,15 @@ class Arn:
 ANY_RESOURCE = Arn.of("*")
 
 
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to (China and GovCloud have their own)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def table_arn(table_name: str) -> Arn:
     return Arn("dynamodb", f"table/{table_name}")
 

@@ -14,7 +14,7 @@ from typing import Union
 
 from . import defaults
 from .access import Access
-from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
+from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
 
 __all__ = [
     "AccessSetting",
@@ -76,8 +76,8 @@ class TableSettings:
     stream: StreamViewType | None = None
     point_in_time_recovery: bool = True
     deletion_protection: bool = True
-    #: Encryption at rest with this customer-managed KMS key instead of the AWS-owned key;
-    #: grants then include the key actions the table actions need.
+    #: Encryption at rest with this customer-managed KMS key instead of the AWS-managed key
+    #: ``alias/aws/dynamodb``; grants then include the key actions the table actions need.
     kms_key_arn: str | None = None
     tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
 
@@ -112,6 +112,8 @@ class FunctionSettings:
     memory_mb: int = defaults.MEMORY_MB
     timeout_seconds: int = defaults.TIMEOUT_SECONDS
     architecture: Architecture = defaults.ARCHITECTURE
+    #: ``Active``: Lambda sends traces to X-Ray, and the role is granted what that needs.
+    tracing: TracingMode = defaults.TRACING
     table_name_variable: str = defaults.TABLE_NAME_VARIABLE
     environment: Mapping[str, str] = field(default_factory=_frozen_mapping)
     log_retention_days: int = defaults.LOG_RETENTION_DAYS
@@ -148,3 +150,7 @@ class LambdaDynamoDbSettings:
     access: AccessSetting = defaults.ACCESS
     logs: LogsMode = LogsMode.SCOPED
     allow_wildcard_actions: bool = False
+    #: Read the function's Python source for its DynamoDB calls: a call the grant does not cover
+    #: fails synthesis, a granted action no code calls is a warning. Needs Python source in
+    #: ``source_dir``: turn it off for a built ``package`` or another language.
+    check_code: bool = defaults.CHECK_CODE

@@ -86,6 +86,11 @@ class Table(Construct, _TableGrants):
         return self._resource
 
     @property
+    def name(self) -> str:
+        """The table's name as a reference to the resource: users of it depend on the table."""
+        return self._resource.name
+
+    @property
     def arn(self) -> str:
         return self._resource.arn
 
@@ -103,6 +108,10 @@ class ImportedTable(_TableGrants):
     def resource(self) -> None:
         return None
 
+    @property
+    def name(self) -> str:
+        return self.table_name
+
 
 def _table_arguments(settings: TableSettings) -> dict[str, object]:
     arguments: dict[str, object] = {
@@ -112,7 +121,8 @@ def _table_arguments(settings: TableSettings) -> dict[str, object]:
         "range_key": settings.sort_key,
         "attribute": [DynamodbTableAttribute(name=a.name, type=terraform_value(AttributeType, a.type)) for a in settings.attributes],
         "point_in_time_recovery": DynamodbTablePointInTimeRecovery(enabled=settings.point_in_time_recovery),
-        # Encryption at rest: the AWS-owned key unless a customer-managed key is given.
+        # Encryption at rest. Without a key ARN, `enabled = true` means the AWS-managed key
+        # alias/aws/dynamodb (KMS, in the account); `enabled = false` would be the AWS-owned key.
         "server_side_encryption": DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=settings.kms_key_arn),
         "deletion_protection_enabled": settings.deletion_protection,
         "global_secondary_index": [_global_index(i) for i in settings.global_indexes] or None,

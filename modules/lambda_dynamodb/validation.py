@@ -15,8 +15,9 @@ from pathlib import Path
 
 from .access import access_problems
 from .code_package import source_files
-from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType
+from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
 from .errors import problem, raise_if_any
+from .permissions import is_checkable, permission_plan
 from .tokens import is_unresolved
 from .settings import (
     ExistingTable,
@@ -55,6 +56,7 @@ CONCURRENCY_RULE = "a whole number of executions, 0 or more (0 stops the functio
 SUBNET_RULE = "subnet-<8 or 17 hex digits>"
 SECURITY_GROUP_RULE = "sg-<8 or 17 hex digits>"
 VPC_RULE = "a function in a VPC needs at least one subnet and one security group"
+CHECK_CODE_RULE = "the code check reads Python source from source_dir: set check_code=False for {what}"
 
 TABLE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 FUNCTION_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -91,13 +93,32 @@ def validate(settings: LambdaDynamoDbSettings) -> None:
     raise_if_any(settings_problems(settings))
 
 
-def settings_problems(settings: LambdaDynamoDbSettings) -> list[str]:
+def settings_problems(settings: LambdaDynamoDbSettings, *, permissions: bool = True) -> list[str]:
+    """Every problem of the settings; once they are sound (and ``permissions``), every call the
+    grant does not cover (see :func:`~lambda_dynamodb.permissions.permission_plan`)."""
     problems = list(table_problems(settings.table))
     problems += function_problems(settings.function)
     problems += role_problems(settings.role)
     problems += access_problems(settings.access, settings.allow_wildcard_actions)
     problems += enum_problems("logs", settings.logs, LogsMode)
+    problems += check_code_problems(settings)
+    if permissions and not problems and is_checkable(settings):
+        problems += permission_plan(settings).errors
     return problems
+
+
+def check_code_problems(settings: LambdaDynamoDbSettings) -> list[str]:
+    if not isinstance(settings.check_code, bool):
+        return [problem("check_code", settings.check_code, "true or false")]
+    if not settings.check_code:
+        return []
+    function = settings.function
+    if function.package is not None:
+        return [problem("check_code", True, CHECK_CODE_RULE.format(what="a built package"))]
+    runtime = function.runtime
+    if not is_unresolved(runtime) and runtime in {r.value for r in Runtime} and Runtime(runtime).language != "python":
+        return [problem("check_code", True, CHECK_CODE_RULE.format(what=f"a {Runtime(runtime).value} function"))]
+    return []
 
 
 def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
@@ -168,6 +189,7 @@ def function_problems(function: FunctionSettings) -> Iterator[str]:
     yield from _int_range("function.memory_mb", function.memory_mb, 128, 10240, MEMORY_RULE)
     yield from _int_range("function.timeout_seconds", function.timeout_seconds, 1, 900, TIMEOUT_RULE)
     yield from enum_problems("function.architecture", function.architecture, Architecture)
+    yield from enum_problems("function.tracing", function.tracing, TracingMode)
     if not _known_retention(function.log_retention_days):
         yield problem("function.log_retention_days", function.log_retention_days, LOG_RETENTION_RULE)
     yield from _env_problems(function)
