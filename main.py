@@ -16,6 +16,7 @@ from typing import Any
 
 from lambda_dynamodb import (
     Access,
+    Architecture,
     ConfigurationError,
     FunctionSettings,
     LambdaDynamoDbSettings,
@@ -28,6 +29,7 @@ from lambda_dynamodb import (
 from backends import BackendSettings, add_backend, parse_backend
 from lambda_dynamodb.errors import problem
 from lambda_dynamodb.access import access_problems
+from lambda_dynamodb.dependencies import DependencyInstallError
 from lambda_dynamodb.permissions import permission_plan
 from lambda_dynamodb.validation import enum_problems, region_problems, settings_problems
 
@@ -51,6 +53,7 @@ class AppSettings:
     access: Access | tuple[str, ...]
     logs: LogsMode
     runtime: Runtime
+    architecture: Architecture
     tracing: TracingMode
     log_retention_days: int
     check_code: bool
@@ -63,6 +66,7 @@ class AppSettings:
                 name=self.function_name,
                 source_dir=PROJECT_DIR / "lambda",
                 runtime=self.runtime,
+                architecture=self.architecture,
                 tracing=self.tracing,
                 log_retention_days=self.log_retention_days,
             ),
@@ -122,6 +126,7 @@ CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], tuple[Any, list[str]]]]]
     "access": ("access", _access),
     "logs": ("logs", _member(LogsMode)),
     "runtime": ("runtime", _member(Runtime)),
+    "architecture": ("architecture", _member(Architecture)),
     "tracing": ("tracing", _member(TracingMode)),
     "logRetentionDays": ("log_retention_days", _whole_number),
     "checkCode": ("check_code", _boolean),
@@ -220,7 +225,13 @@ def main(context_path: Path = CDKTF_JSON, environ: Mapping[str, str] = os.enviro
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    target = synth_atomically(lambda staging: build_app(settings, staging), outdir(environ))
+    try:
+        # Building the function's package can fail too (a dependency with no wheel for Lambda,
+        # a package over Lambda's limits): then nothing is written.
+        target = synth_atomically(lambda staging: build_app(settings, staging), outdir(environ))
+    except (ConfigurationError, DependencyInstallError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for warning in permission_plan(settings.module_settings()).warnings:
         print(warning, file=sys.stderr)
     print(f"synthesized {target / 'stacks' / STACK_NAME / 'cdk.tf.json'}")

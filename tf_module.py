@@ -224,6 +224,8 @@ def _compose(stack: Any, inputs: dict[str, Any]) -> Any:
     actions = f"${{var.actions != null ? var.actions : {levels.fqn}[var.access]}}"
     module = LambdaDynamoDb(stack, "this", _settings(inputs, actions))
     _optional_sort_key(module.table.resource, TerraformLocal(stack, "key_attributes", KEY_ATTRIBUTES))
+    # The function's TABLE_KEY_NAMES: the sort key's name too, when there is one.
+    module.function.resource.add_override(f"environment.variables.{defaults.KEY_NAMES_VARIABLE}", KEY_NAMES)
     return module
 
 
@@ -263,6 +265,8 @@ def _settings(inputs: dict[str, Any], actions: str) -> Any:
     )
 
 
+#: The table's key attribute names, comma-separated, as the function's environment gives them.
+KEY_NAMES = '${var.sort_key == null ? var.partition_key.name : "${var.partition_key.name},${var.sort_key.name}"}'
 #: The table's key attributes: a null sort key declares no second attribute.
 KEY_ATTRIBUTES = "${var.sort_key == null ? [var.partition_key] : [var.partition_key, var.sort_key]}"
 

@@ -6,6 +6,8 @@ several runs, measured side by side in this run:
 - cold synth of the default app (`python main.py` in a fresh process): stock vs fast, the ratio,
   and each one's peak memory (the Python process and its Node child);
 - synth with 1, 10 and 50 module instances in one stack (fast path): how cost grows with size;
+- the function's package (code + dependencies installed for Lambda's platform): built with an
+  empty cache, with nothing changed, and after a change to handler.py only (no reinstall);
 - `terraform validate` of the default stack (offline provider mirror when present).
 
     python bench/bench.py [--runs 5]
@@ -58,6 +60,23 @@ for i in range({count}):
     ))
 app.synth()
 print(time.perf_counter() - started)
+"""
+
+
+#: Run in a child process: build the function's package from CODE with the cache CACHE, print
+#: the seconds it took, how many dependency installs it made, and the zip's size.
+_PACKAGE_CHILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {modules!r})
+from lambda_dynamodb import FunctionSettings
+from lambda_dynamodb.code_package import build
+cache = Path({cache!r})
+installs = lambda: len(list((cache / "dependencies").glob("*"))) if (cache / "dependencies").exists() else 0
+before = installs()
+started = time.perf_counter()
+code = build(FunctionSettings(name="bench", source_dir=Path({code!r})), cache)
+print(time.perf_counter() - started, installs() - before, code.function.path.stat().st_size)
 """
 
 
@@ -116,6 +135,33 @@ def scale(runs: int, env: dict[str, str]) -> dict[str, Any]:
     return results
 
 
+PACKAGE_CASES = ("empty cache", "nothing changed", "handler.py changed")
+
+
+def packaging(runs: int, env: dict[str, str]) -> dict[str, Any]:
+    """The default function's package, built three ways per run, each in a fresh process."""
+    measured: dict[str, list[tuple[float, int, int]]] = {case: [] for case in PACKAGE_CASES}
+    for _ in range(runs):
+        work = Path(tempfile.mkdtemp(prefix="bench-package-"))
+        try:
+            code = work / "lambda"
+            shutil.copytree(PROJECT_DIR / "lambda", code, ignore=shutil.ignore_patterns("__pycache__"))
+            child = _PACKAGE_CHILD.format(modules=str(PROJECT_DIR / "modules"), cache=str(work / "cache"), code=str(code))
+            for case in PACKAGE_CASES:
+                if case == "handler.py changed":
+                    with (code / "handler.py").open("a") as handler:
+                        handler.write("\n# changed\n")
+                _, _, stdout = measure([sys.executable, "-c", child], env)
+                seconds, installs, size = stdout.split()
+                measured[case].append((float(seconds), int(installs), int(size)))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return {
+        case: {"build_s": statistics.median(m[0] for m in rows), "installs": rows[-1][1], "zip_bytes": rows[-1][2]}
+        for case, rows in measured.items()
+    }
+
+
 def terraform_validate(runs: int, env: dict[str, str]) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-validate-"))
     try:
@@ -148,7 +194,14 @@ def main() -> int:
     runs = parser.parse_args().runs
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     env = {k: v for k, v in env.items() if not k.startswith("LAMBDA_DYNAMODB_")}
-    results = {"machine": machine(), "runs": runs, "cold_synth": cold_synth(runs, env), "scale": scale(max(3, runs // 2), env), "terraform": terraform_validate(runs, env)}
+    results = {
+        "machine": machine(),
+        "runs": runs,
+        "cold_synth": cold_synth(runs, env),
+        "scale": scale(max(3, runs // 2), env),
+        "packaging": packaging(max(3, runs // 2), env),
+        "terraform": terraform_validate(runs, env),
+    }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"(figures also in {RESULTS.relative_to(PROJECT_DIR)})")
@@ -157,6 +210,7 @@ def main() -> int:
 
 def table(results: dict[str, Any]) -> str:
     m, cold, sc, tf = results["machine"], results["cold_synth"], results["scale"], results["terraform"]
+    package, uncached = results["packaging"], results["packaging"]["empty cache"]["build_s"]
     lines = [
         f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, Node {m['node']}; medians of {results['runs']} runs",
         "",
@@ -168,6 +222,15 @@ def table(results: dict[str, Any]) -> str:
         "| module instances in one stack | build + synth | whole process (fast loading) |",
         "|---|---|---|",
         *(f"| {n} | {v['build_and_synth_s']:.2f} s | {v['process_wall_s']:.2f} s |" for n, v in sc.items()),
+        "",
+        "| the function's package (code + dependencies for Lambda) | build | vs empty cache | dependency installs | zip |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {case} | {v['build_s']:.3f} s | {uncached / v['build_s']:.0f}x faster | {v['installs']} | {v['zip_bytes'] / 1024 / 1024:.1f} MB |"
+            if case != "empty cache"
+            else f"| {case} | {v['build_s']:.3f} s | 1x | {v['installs']} | {v['zip_bytes'] / 1024 / 1024:.1f} MB |"
+            for case, v in package.items()
+        ),
         "",
         f"terraform init (mirror): {tf['init_s']:.2f} s; terraform validate: {tf['validate_median_s']:.2f} s (median)",
     ]

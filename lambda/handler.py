@@ -1,4 +1,4 @@
-"""A Lambda function that reads and writes one DynamoDB table (boto3 only).
+"""A Lambda function that reads and writes one DynamoDB table (boto3, with Powertools for AWS Lambda).
 
 Event: ``{"action": ..., ...}`` with action one of
 
@@ -6,37 +6,59 @@ Event: ``{"action": ..., ...}`` with action one of
 - ``query``  ``{"partition_key": {"name": "pk", "value": "..."}, "limit": 25}``
 - ``scan``   ``{"limit": 25}``
 - ``put``    ``{"item": {...}, "overwrite": false}``; refuses to replace an existing item
-  unless ``overwrite`` is true
-- ``update`` ``{"key": {...}, "set": {"attribute": value, ...}}``; refuses a missing item
+  unless ``overwrite`` is true; without it, the item must carry every key attribute
+- ``update`` ``{"key": {...}, "set": {"attribute": value, ...}}``; the key holds exactly the
+  table's key attributes, in any order; refuses a missing item
 - ``batch_write`` ``{"items": [{...}, ...], "overwrite": true}``; DynamoDB cannot check batch puts
   for existing items, so replacing is only done when asked; unprocessed items are retried with
   exponential backoff, and whatever still fails is reported back
 
-Answer: ``{"ok": true, ...}`` or ``{"ok": false, "error": {"type": ..., "message": ...}}``;
-a bad event never raises. Logs are JSON lines on stdout.
+Answer: ``{"ok": true, "action": ..., ...}`` or ``{"ok": false, "action": ..., "error": {"type":
+..., "message": ...}}`` (plus ``"unprocessed": [item, ...]`` when a batch is not fully written);
+a bad event never raises. JSON numbers must fit DynamoDB's (38 digits, magnitude 1E-130 to below 1E+126).
+
+Environment (the module sets the first two):
+
+- ``TABLE_NAME``       the table
+- ``TABLE_KEY_NAMES``  its key attribute names, partition key first: ``pk,sk`` or ``pk``
+- ``POWERTOOLS_SERVICE_NAME`` the ``service`` of every log line and trace (default
+  ``sample-table-api``); Powertools reads its other settings (``POWERTOOLS_LOG_LEVEL``, ...) itself
+
+Logs: one JSON object per line on stdout (Powertools ``Logger``) with the Lambda context
+(``function_request_id``, ...): INFO for a served request, WARNING for a refused event, ERROR for a
+failure of the function or of AWS. Traces: Powertools ``Tracer`` records the handler and every
+AWS call as X-Ray subsegments in Lambda (tracing Active) and stays off elsewhere.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
-import sys
 import time
-from decimal import Decimal
+from collections.abc import Callable
+from decimal import Decimal, DecimalException
 from typing import Any
 
 import boto3
-from boto3.dynamodb.conditions import Attr, Key
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import DYNAMODB_CONTEXT
 from botocore.exceptions import BotoCoreError, ClientError
 
 TABLE_NAME_VARIABLE = "TABLE_NAME"
+KEY_NAMES_VARIABLE = "TABLE_KEY_NAMES"
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "sample-table-api"
 MAX_LIMIT = 100
 #: BatchWriteItem takes at most 25 requests per call.
 BATCH_SIZE = 25
 MAX_BATCH_ITEMS = 500
 BATCH_ATTEMPTS = 5
 BACKOFF_SECONDS = 0.05
+
+logger = Logger(service=SERVICE)
+# Made before any boto3 client: in Lambda it patches botocore, so every AWS call is a subsegment.
+tracer = Tracer(service=SERVICE)
 
 
 class BadRequest(Exception):
@@ -55,21 +77,27 @@ class Unprocessed(Exception):
         self.items = items
 
 
-def handler(event: Any, context: Any = None) -> dict[str, Any]:
+@logger.inject_lambda_context
+# Answers carry table items: keep them out of traces (and under X-Ray's 64 KB document limit).
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     action = event.get("action") if isinstance(event, dict) else None
     try:
         result = _dispatch(event)
-    except (BadRequest, NotConfigured) as error:
-        return _failure(action, type(error).__name__, str(error), started)
+    except BadRequest as error:
+        # The caller's mistake, answered as designed: a warning, so ERROR means this function or AWS failed.
+        return _failure(action, "BadRequest", str(error), started, log=logger.warning)
+    except NotConfigured as error:
+        return _failure(action, "NotConfigured", str(error), started)
     except Unprocessed as error:
         return {**_failure(action, "UnprocessedItems", str(error), started), "unprocessed": _plain(error.items)}
     except ClientError as error:
         details = error.response.get("Error", {})
-        return _failure(action, details.get("Code", "ClientError"), details.get("Message", str(error)), started)
+        return _failure(action, details.get("Code") or "ClientError", details.get("Message") or str(error), started)
     except BotoCoreError as error:
         return _failure(action, type(error).__name__, str(error), started)
-    log("INFO", "request served", action=action, ms=_elapsed_ms(started))
+    logger.info("request served", action=action, ms=_elapsed_ms(started))
     return {"ok": True, "action": action, **_plain(result)}
 
 
@@ -85,6 +113,20 @@ def _table() -> Any:
 def _table_named(name: str) -> Any:
     # Made once per execution environment: warm invocations reuse its connections.
     return boto3.resource("dynamodb").Table(name)
+
+
+def _key_names() -> tuple[str, ...]:
+    """The table's key attribute names, partition key first (the module sets them; no DescribeTable call)."""
+    value = os.environ.get(KEY_NAMES_VARIABLE, "")
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    if not names:
+        raise NotConfigured(
+            f"environment variable {KEY_NAMES_VARIABLE} is not set: it must list the table's key attribute names, "
+            "partition key first (e.g. pk,sk)"
+        )
+    if len(names) > 2 or len(set(names)) < len(names):
+        raise NotConfigured(f"environment variable {KEY_NAMES_VARIABLE} must name a partition key and at most one sort key, got {value!r}")
+    return names
 
 
 def _dispatch(event: Any) -> dict[str, Any]:
@@ -121,14 +163,10 @@ def put_item(event: dict[str, Any]) -> dict[str, Any]:
     overwrite = event.get("overwrite", False)
     if not isinstance(overwrite, bool):
         raise BadRequest("overwrite must be true or false")
-    arguments: dict[str, Any] = {"Item": item}
-    if not overwrite:
-        # Never replace an item by accident. An existing item with this key holds all the key
-        # attributes, which the new item holds too, so "none of the item's attributes exist"
-        # is true exactly when no item has this key (without DescribeTable to learn the key).
-        arguments["ConditionExpression"] = _none_exist(item)
+    # Never replace an item by accident.
+    condition = {} if overwrite else _no_item_with_key_of(item)
     try:
-        _table().put_item(**arguments)
+        _table().put_item(Item=item, **condition)
     except ClientError as error:
         if _is_condition_failure(error):
             raise BadRequest("an item with this key exists; send overwrite: true to replace it") from error
@@ -136,8 +174,21 @@ def put_item(event: dict[str, Any]) -> dict[str, Any]:
     return {"item": item}
 
 
+def _no_item_with_key_of(item: dict[str, Any]) -> dict[str, Any]:
+    """PutItem's condition that no item has the key of ``item``.
+
+    Every item holds the partition key, so its absence alone says no item has this key: one
+    attribute however many the item has (DynamoDB caps an expression at 4 KB).
+    """
+    names = _key_names()
+    missing = [name for name in names if name not in item]
+    if missing:
+        raise BadRequest(f"item must carry the table's key attributes {', '.join(names)}; missing: {', '.join(missing)}")
+    return {"ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": {"#key": names[0]}}
+
+
 def update_item(event: dict[str, Any]) -> dict[str, Any]:
-    key = _mapping(event, "key")
+    key = _key(event)
     changes = _mapping(event, "set")
     names = {f"#a{i}": name for i, name in enumerate(changes)}
     values = {f":v{i}": value for i, value in enumerate(changes.values())}
@@ -145,9 +196,9 @@ def update_item(event: dict[str, Any]) -> dict[str, Any]:
         response = _table().update_item(
             Key=key,
             UpdateExpression="SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values)),
-            # Refuse to create an item by updating a key that does not exist.
-            ConditionExpression=Attr(next(iter(key))).exists(),
-            ExpressionAttributeNames=names,
+            # Refuse to create an item by updating a key that does not exist: every item holds the partition key.
+            ConditionExpression="attribute_exists(#key)",
+            ExpressionAttributeNames={**names, "#key": _key_names()[0]},
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )
@@ -158,12 +209,22 @@ def update_item(event: dict[str, Any]) -> dict[str, Any]:
     return {"item": response["Attributes"]}
 
 
+def _key(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's ``key``: exactly the table's key attributes, in any order."""
+    key = _mapping(event, "key")
+    names = _key_names()
+    if set(key) != set(names):
+        raise BadRequest(f"key must hold exactly the table's key attributes {', '.join(names)}; got {', '.join(key)}")
+    return key
+
+
 def batch_write(event: dict[str, Any]) -> dict[str, Any]:
     items = event.get("items")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH_ITEMS or not all(isinstance(i, dict) and i for i in items):
         raise BadRequest(f"items must be a list of 1 to {MAX_BATCH_ITEMS} non-empty JSON objects")
     if event.get("overwrite") is not True:
         raise BadRequest("a batch write replaces any existing item with the same key (DynamoDB cannot check); send overwrite: true")
+    _check_keys(items)
     table = _table()
     client = table.meta.client
     failed: list[dict[str, Any]] = []
@@ -173,6 +234,16 @@ def batch_write(event: dict[str, Any]) -> dict[str, Any]:
     if failed:
         raise Unprocessed(failed, len(items) - len(failed))
     return {"written": len(items)}
+
+
+def _check_keys(items: list[dict[str, Any]]) -> None:
+    """Every item carries the key attributes: checked before the first chunk, so a bad item
+    cannot leave the batch half written."""
+    names = _key_names()
+    incomplete = [index for index, item in enumerate(items) if any(name not in item for name in names)]
+    if incomplete:
+        listed = ", ".join(map(str, incomplete[:10])) + (", ..." if len(incomplete) > 10 else "")
+        raise BadRequest(f"items {listed} lack the table's key attributes {', '.join(names)}: nothing was written")
 
 
 def _write_with_retries(client: Any, table_name: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -216,27 +287,31 @@ def _limit(event: dict[str, Any]) -> int:
     return limit
 
 
-def _none_exist(item: dict[str, Any]) -> Any:
-    conditions = [Attr(name).not_exists() for name in item]
-    combined = conditions[0]
-    for condition in conditions[1:]:
-        combined &= condition
-    return combined
-
-
 def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _decimals(value: Any) -> Any:
-    """DynamoDB numbers are Decimals; JSON floats are converted exactly."""
-    if isinstance(value, float):
-        return Decimal(str(value))
+    """DynamoDB numbers are Decimals; JSON numbers are converted exactly (floats as written)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _number(value)
     if isinstance(value, dict):
         return {k: _decimals(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decimals(v) for v in value]
     return value
+
+
+def _number(value: int | float) -> Decimal:
+    # boto3 raises (a TypeError or a decimal trap) on numbers DynamoDB cannot hold: refuse them here.
+    refusal = BadRequest(f"the number {value!r} does not fit DynamoDB's numbers (38 significant digits, magnitude 1E-130 to below 1E+126)")
+    try:
+        number = DYNAMODB_CONTEXT.create_decimal(str(value) if isinstance(value, float) else value)
+    except DecimalException:
+        raise refusal from None
+    if not number.is_finite():
+        raise refusal
+    return number
 
 
 def _plain(value: Any) -> Any:
@@ -250,16 +325,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _failure(action: Any, kind: str, message: str, started: float) -> dict[str, Any]:
-    log("ERROR", message, action=action, error=kind, ms=_elapsed_ms(started))
+def _failure(action: Any, kind: str, message: str, started: float, log: Callable[..., None] = logger.error) -> dict[str, Any]:
+    # stacklevel 3: the log line's location is the handler's except clause, not this function.
+    log(message, action=action, error=kind, ms=_elapsed_ms(started), stacklevel=3)
     return {"ok": False, "action": action, "error": {"type": kind, "message": message}}
 
 
 def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
-
-
-def log(level: str, message: str, **fields: Any) -> None:
-    """One JSON object per line on stdout: Lambda's JSON log format keeps it structured."""
-    record = {"level": level, "message": message, **fields}
-    sys.stdout.write(json.dumps(record, default=str) + "\n")

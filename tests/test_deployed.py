@@ -71,7 +71,7 @@ def test_function_configuration(deployment: Deployment) -> None:
     assert config["CodeSha256"] == only(json.loads((deployment.stack_dir / "cdk.tf.json").read_text()), LambdaFunction.TF_RESOURCE_TYPE)["source_code_hash"]
     assert config["Role"] == "arn:aws:iam::123456789012:role/MyLambdaRole"
     assert (config["Runtime"], config["Handler"]) == ("python3.13", "handler.handler")
-    assert config["Environment"]["Variables"] == {"TABLE_NAME": "SampleTable"}
+    assert config["Environment"]["Variables"] == {"TABLE_NAME": "SampleTable", "TABLE_KEY_NAMES": "pk,sk"}
     assert config["TracingConfig"]["Mode"] == "Active"
 
 

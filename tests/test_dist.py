@@ -96,7 +96,9 @@ def test_metadata_has_license_and_dependency_ranges(built: dict[str, Path]) -> N
         metadata = wheel.read("cdktf_lambda_dynamodb-0.1.0.dist-info/METADATA").decode()
     requirements = sorted(line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: "))
     assert "License-Expression: Apache-2.0" in metadata
-    assert requirements == ["boto3<2,>=1.34", "cdktf-cdktf-provider-aws<21,>=20.1.0", "cdktf<0.22,>=0.21.0", "constructs<11,>=10.0.0"]
+    assert requirements == [
+        "boto3<2,>=1.34", "cdktf-cdktf-provider-aws<21,>=20.1.0", "cdktf<0.22,>=0.21.0", "constructs<11,>=10.0.0", "packaging>=21",
+    ]
 
 
 @pytest.fixture(scope="module")

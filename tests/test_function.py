@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
-from lambda_dynamodb.code_package import archive, source_hash_base64
+from lambda_dynamodb.code_package import archive, build, source_hash_base64
 
 from conftest import PROJECT_DIR, only
 
@@ -35,14 +35,15 @@ def test_function_runs_as_the_role(synthesized) -> None:
     assert only(doc, FUNCTION)["role"] == f"${{{address(doc, IamRole.TF_RESOURCE_TYPE)}.arn}}"
 
 
-def test_environment_names_the_table_by_reference(synthesized) -> None:
+def test_environment_names_the_table_by_reference_and_its_keys(synthesized) -> None:
     # A reference, not a literal: the function depends on the table (as CDK's grant does).
     doc = synthesized("default")
     table = address(doc, DynamodbTable.TF_RESOURCE_TYPE)
-    assert only(doc, FUNCTION)["environment"] == {"variables": {"TABLE_NAME": f"${{{table}.name}}"}}
+    assert only(doc, FUNCTION)["environment"] == {"variables": {"TABLE_NAME": f"${{{table}.name}}", "TABLE_KEY_NAMES": "pk,sk"}}
 
 
 def test_an_existing_tables_name_is_given_as_it_is(synthesized) -> None:
+    # Its key names are only passed on when the settings give them.
     assert only(synthesized("existing_table"), FUNCTION)["environment"] == {"variables": {"TABLE_NAME": "Shared"}}
 
 
@@ -73,11 +74,13 @@ def test_code_hash_is_the_zips_sha256_as_lambda_reports_it(synthesized) -> None:
     import base64
     import hashlib
 
+    from conftest import CONFIGURATIONS
+
     function = only(synthesized("default"), FUNCTION)
-    package = archive((PROJECT_DIR / "lambda").resolve())
+    package = build(CONFIGURATIONS["default"].function).function.path
     # Lambda's CodeSha256 of an uploaded zip: base64 of its SHA-256.
     assert function["source_code_hash"] == base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
-    assert function["filename"].startswith("assets/") and function["filename"].endswith("/archive.zip")
+    assert function["filename"].startswith("assets/") and function["filename"].endswith("/package.zip")
 
 
 def test_code_hash_ignores_caches_and_timestamps(tmp_path: Path) -> None:
@@ -110,7 +113,7 @@ def test_code_archive_is_reproducible_and_holds_only_code(tmp_path: Path) -> Non
     (source / "handler.py").touch()
     second = archive(source, tmp_path / "cache-b")
     assert second.read_bytes() == first
-    assert zipfile.ZipFile(second).namelist() == ["handler.py"]
+    assert zipfile.ZipFile(second).namelist() == ["handler.py", "requirements.txt"]
 
 
 def test_a_built_package_is_deployed_as_it_is(tmp_path: Path) -> None:

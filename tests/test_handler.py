@@ -1,13 +1,20 @@
-"""The function's code against moto's in-process DynamoDB (mock_aws)."""
+"""The function's code against moto's in-process DynamoDB (mock_aws), IAM enforced, with DynamoDB's 4 KB expression limit."""
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
+from botocore.awsrequest import AWSResponse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 import handler
@@ -23,6 +30,19 @@ TABLE = "SampleTable"
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 ROLE, FUNCTION = "MyLambdaRole", "MyLambdaFunction"
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    """What Lambda passes as ``context``: the fields Powertools' ``inject_lambda_context`` reads."""
+
+    function_name: str = FUNCTION
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+CONTEXT = FakeLambdaContext()
 
 
 def module_policy(access: object = REFERENCE_ACTIONS) -> dict[str, Any]:
@@ -52,6 +72,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv(handler.TABLE_NAME_VARIABLE, TABLE)
+    monkeypatch.setenv(handler.KEY_NAMES_VARIABLE, "pk,sk")
     with mock_aws():
         yield
     boto3.setup_default_session()
@@ -76,8 +97,29 @@ def enforcer(created_table: Any) -> Iterator[Enforcer]:
     assert [enforcer.message(call) for call in enforcer.denied()] == []
 
 
+#: DynamoDB refuses an expression over 4 KB; moto does not check.
+MAX_EXPRESSION_BYTES = 4096
+
+
 @pytest.fixture()
-def table(created_table: Any, enforcer: Enforcer) -> Any:
+def expression_limit(enforcer: Enforcer) -> None:
+    """DynamoDB's 4 KB expression limit, answered as DynamoDB does, on the handler's calls."""
+
+    def refuse_long_expressions(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        request = json.loads(params["body"] or b"{}")
+        too_long = [name for name, value in request.items() if name.endswith("Expression") and len(value.encode()) > MAX_EXPRESSION_BYTES]
+        if not too_long:
+            return None
+        message = f"Invalid {too_long[0]}: Expression size has exceeded the maximum allowed size"
+        parsed = {"Error": {"Code": "ValidationException", "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("https://dynamodb.invalid/", 400, {}, None), parsed
+
+    # The session the enforcer hooked: the handler's client, made later, is hooked too.
+    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", refuse_long_expressions)
+
+
+@pytest.fixture()
+def table(created_table: Any, enforcer: Enforcer, expression_limit: None) -> Any:
     return created_table
 
 
@@ -85,54 +127,134 @@ ITEM = {"pk": "user#1", "sk": "profile", "name": "Ada", "score": 1.5}
 
 
 def test_put_then_get(table: Any) -> None:
-    assert handler.handler({"action": "put", "item": ITEM})["ok"] is True
-    answer = handler.handler({"action": "get", "key": {"pk": "user#1", "sk": "profile"}})
+    assert handler.handler({"action": "put", "item": ITEM}, CONTEXT)["ok"] is True
+    answer = handler.handler({"action": "get", "key": {"pk": "user#1", "sk": "profile"}}, CONTEXT)
     assert answer == {"ok": True, "action": "get", "found": True, "item": ITEM}
 
 
 def test_get_missing_item_is_not_found(table: Any) -> None:
-    answer = handler.handler({"action": "get", "key": {"pk": "nobody", "sk": "x"}})
+    answer = handler.handler({"action": "get", "key": {"pk": "nobody", "sk": "x"}}, CONTEXT)
     assert (answer["ok"], answer["found"], answer["item"]) == (True, False, None)
 
 
 def test_query_by_partition_key(table: Any) -> None:
     for sk in ("a", "b"):
-        handler.handler({"action": "put", "item": {"pk": "user#1", "sk": sk}})
-    handler.handler({"action": "put", "item": {"pk": "user#2", "sk": "a"}})
-    answer = handler.handler({"action": "query", "partition_key": {"name": "pk", "value": "user#1"}})
+        handler.handler({"action": "put", "item": {"pk": "user#1", "sk": sk}}, CONTEXT)
+    handler.handler({"action": "put", "item": {"pk": "user#2", "sk": "a"}}, CONTEXT)
+    answer = handler.handler({"action": "query", "partition_key": {"name": "pk", "value": "user#1"}}, CONTEXT)
     assert (answer["count"], [i["sk"] for i in answer["items"]]) == (2, ["a", "b"])
 
 
 def test_scan_respects_limit(table: Any) -> None:
     for sk in ("a", "b", "c"):
-        handler.handler({"action": "put", "item": {"pk": "p", "sk": sk}})
-    assert handler.handler({"action": "scan", "limit": 2})["count"] == 2
+        handler.handler({"action": "put", "item": {"pk": "p", "sk": sk}}, CONTEXT)
+    assert handler.handler({"action": "scan", "limit": 2}, CONTEXT)["count"] == 2
 
 
 def test_update_changes_an_existing_item(table: Any) -> None:
-    handler.handler({"action": "put", "item": ITEM})
-    answer = handler.handler({"action": "update", "key": {"pk": "user#1", "sk": "profile"}, "set": {"name": "Grace", "score": 2}})
+    handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    answer = handler.handler({"action": "update", "key": {"pk": "user#1", "sk": "profile"}, "set": {"name": "Grace", "score": 2}}, CONTEXT)
     assert answer["item"] == {**ITEM, "name": "Grace", "score": 2}
 
 
 def test_update_refuses_a_missing_item(table: Any) -> None:
-    answer = handler.handler({"action": "update", "key": {"pk": "ghost", "sk": "x"}, "set": {"name": "x"}})
+    answer = handler.handler({"action": "update", "key": {"pk": "ghost", "sk": "x"}, "set": {"name": "x"}}, CONTEXT)
     assert (answer["ok"], answer["error"]["type"]) == (False, "BadRequest")
     assert "no item has this key" in answer["error"]["message"]
     assert "Item" not in table.get_item(Key={"pk": "ghost", "sk": "x"})
 
 
 def test_put_refuses_to_overwrite(table: Any) -> None:
-    handler.handler({"action": "put", "item": ITEM})
-    answer = handler.handler({"action": "put", "item": {**ITEM, "name": "Mallory"}})
+    handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    answer = handler.handler({"action": "put", "item": {**ITEM, "name": "Mallory"}}, CONTEXT)
     assert (answer["ok"], answer["error"]["type"]) == (False, "BadRequest")
     assert table.get_item(Key={"pk": "user#1", "sk": "profile"})["Item"]["name"] == "Ada"
 
 
 def test_put_overwrites_when_asked(table: Any) -> None:
-    handler.handler({"action": "put", "item": ITEM})
-    assert handler.handler({"action": "put", "item": {**ITEM, "name": "Grace"}, "overwrite": True})["ok"] is True
+    handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    assert handler.handler({"action": "put", "item": {**ITEM, "name": "Grace"}, "overwrite": True}, CONTEXT)["ok"] is True
     assert table.get_item(Key={"pk": "user#1", "sk": "profile"})["Item"]["name"] == "Grace"
+
+
+# --- the key, from TABLE_KEY_NAMES ------------------------------------------------------------
+
+WIDE_ITEM = {"pk": "wide", "sk": "1", **{f"attribute_{i:03}": i for i in range(198)}}
+
+
+def test_put_of_an_item_with_200_attributes_is_accepted(table: Any) -> None:
+    # The condition tests the partition key alone: every attribute would exceed DynamoDB's 4 KB.
+    assert handler.handler({"action": "put", "item": WIDE_ITEM}, CONTEXT)["ok"] is True
+    assert len(table.get_item(Key={"pk": "wide", "sk": "1"})["Item"]) == 200
+
+
+def test_put_of_an_item_with_200_attributes_refuses_to_overwrite(table: Any) -> None:
+    handler.handler({"action": "put", "item": WIDE_ITEM}, CONTEXT)
+    answer = handler.handler({"action": "put", "item": {"pk": "wide", "sk": "1", "name": "Mallory"}}, CONTEXT)
+    assert (answer["ok"], answer["error"]["type"]) == (False, "BadRequest")
+    assert "name" not in table.get_item(Key={"pk": "wide", "sk": "1"})["Item"]
+
+
+def test_put_of_a_new_item_under_an_existing_partition_is_accepted(table: Any) -> None:
+    handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    assert handler.handler({"action": "put", "item": {**ITEM, "sk": "settings"}}, CONTEXT)["ok"] is True
+
+
+def test_put_without_key_names_is_not_configured(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(handler.KEY_NAMES_VARIABLE)
+    answer = handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    assert (answer["error"]["type"], "TABLE_KEY_NAMES" in answer["error"]["message"]) == ("NotConfigured", True)
+    assert "Item" not in table.get_item(Key={"pk": "user#1", "sk": "profile"})
+
+
+def test_put_with_empty_key_names_is_not_configured(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(handler.KEY_NAMES_VARIABLE, " , ")
+    answer = handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    assert (answer["error"]["type"], "TABLE_KEY_NAMES" in answer["error"]["message"]) == ("NotConfigured", True)
+
+
+def test_put_that_may_overwrite_needs_no_key_names(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(handler.KEY_NAMES_VARIABLE)
+    assert handler.handler({"action": "put", "item": ITEM, "overwrite": True}, CONTEXT)["ok"] is True
+
+
+def test_put_of_an_item_without_its_sort_key_names_it(table: Any) -> None:
+    answer = handler.handler({"action": "put", "item": {"pk": "user#1", "name": "Ada"}}, CONTEXT)
+    assert answer["error"] == {"type": "BadRequest", "message": "item must carry the table's key attributes pk, sk; missing: sk"}
+
+
+def test_put_on_a_partition_key_only_table_checks_that_key(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(handler.KEY_NAMES_VARIABLE, "pk")
+    answer = handler.handler({"action": "put", "item": {"sk": "profile"}}, CONTEXT)
+    assert answer["error"]["message"] == "item must carry the table's key attributes pk; missing: pk"
+
+
+def test_update_with_the_key_in_another_order_changes_the_item(table: Any) -> None:
+    handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    answer = handler.handler({"action": "update", "key": {"sk": "profile", "pk": "user#1"}, "set": {"name": "Grace"}}, CONTEXT)
+    assert answer["item"] == {**ITEM, "name": "Grace"}
+
+
+@pytest.mark.parametrize("key", [{"pk": "user#1", "id": "profile"}, {"pk": "user#1"}, {"pk": "user#1", "sk": "profile", "name": "Ada"}])
+def test_update_with_other_key_names_names_the_expected_ones(table: Any, key: dict[str, str]) -> None:
+    answer = handler.handler({"action": "update", "key": key, "set": {"name": "Grace"}}, CONTEXT)
+    assert (answer["error"]["type"], answer["error"]["message"]) == (
+        "BadRequest",
+        f"key must hold exactly the table's key attributes pk, sk; got {', '.join(key)}",
+    )
+
+
+def test_update_without_key_names_is_not_configured(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    monkeypatch.delenv(handler.KEY_NAMES_VARIABLE)
+    answer = handler.handler({"action": "update", "key": {"pk": "user#1", "sk": "profile"}, "set": {"name": "Grace"}}, CONTEXT)
+    assert (answer["error"]["type"], "TABLE_KEY_NAMES" in answer["error"]["message"]) == ("NotConfigured", True)
+
+
+@pytest.mark.parametrize("number", [1e300, 1e-300, 10**40, float("nan"), float("inf")])
+def test_a_number_dynamodb_cannot_hold_is_a_bad_request(table: Any, number: float) -> None:
+    answer = handler.handler({"action": "put", "item": {**ITEM, "score": number}}, CONTEXT)
+    assert (answer["error"]["type"], "does not fit DynamoDB's numbers" in answer["error"]["message"]) == ("BadRequest", True)
 
 
 @pytest.mark.parametrize(
@@ -150,40 +272,77 @@ def test_put_overwrites_when_asked(table: Any) -> None:
     ],
 )
 def test_bad_event_gets_a_clear_error_response(table: Any, event: Any, message: str) -> None:
-    answer = handler.handler(event)
+    answer = handler.handler(event, CONTEXT)
     assert answer["ok"] is False and answer["error"]["type"] == "BadRequest"
     assert message in answer["error"]["message"]
 
 
 def test_dynamodb_rejection_is_an_error_response(table: Any) -> None:
-    answer = handler.handler({"action": "get", "key": {"wrong": "key"}})
+    answer = handler.handler({"action": "get", "key": {"wrong": "key"}}, CONTEXT)
     assert (answer["ok"], answer["error"]["type"]) == (False, "ValidationException")
 
 
 def test_missing_table_variable_is_a_clear_error(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(handler.TABLE_NAME_VARIABLE)
-    answer = handler.handler({"action": "scan"})
+    answer = handler.handler({"action": "scan"}, CONTEXT)
     assert answer["error"] == {
         "type": "NotConfigured",
         "message": "environment variable TABLE_NAME is not set: it must name the DynamoDB table",
     }
 
 
-def test_logs_are_json_lines(table: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    handler.handler({"action": "scan"})
-    handler.handler({"action": "drop"})
-    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(r["level"], r["action"]) for r in records] == [("INFO", "scan"), ("ERROR", "drop")]
+@pytest.fixture()
+def logs(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[dict[str, Any]]]:
+    """Every line the handler's logger writes, each parsed as JSON (so a line that is not JSON fails)."""
+    # The logger's stream is the sys.stdout of import time, which pytest's capsys does not replace.
+    stream = io.StringIO()
+    monkeypatch.setattr(handler.logger.registered_handler, "stream", stream)
+    return lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_logs_are_json_lines(table: Any, logs: Callable[[], list[dict[str, Any]]]) -> None:
+    handler.handler({"action": "scan"}, CONTEXT)
+    handler.handler({"action": "drop"}, CONTEXT)
+    assert [(r["level"], r["action"]) for r in logs()] == [("INFO", "scan"), ("WARNING", "drop")]
+
+
+def test_every_log_line_has_level_message_service_and_the_request_id(table: Any, logs: Callable[[], list[dict[str, Any]]]) -> None:
+    context = FakeLambdaContext(aws_request_id=str(uuid.uuid4()))
+    for event in ({"action": "scan"}, {"action": "drop"}, {"action": "get", "key": {"wrong": "key"}}):
+        handler.handler(event, context)
+    fields = [(bool(r["level"]), bool(r["message"]), r["service"], r["function_request_id"]) for r in logs()]
+    assert fields == [(True, True, "sample-table-api", context.aws_request_id)] * 3
+
+
+def test_a_served_request_logs_info_with_its_action(table: Any, logs: Callable[[], list[dict[str, Any]]]) -> None:
+    handler.handler({"action": "put", "item": ITEM}, CONTEXT)
+    assert [(r["level"], r["message"], r["action"]) for r in logs()] == [("INFO", "request served", "put")]
+
+
+def test_a_refused_event_logs_a_warning_with_the_error_type(table: Any, logs: Callable[[], list[dict[str, Any]]]) -> None:
+    handler.handler({"action": "scan", "limit": 0}, CONTEXT)
+    assert [(r["level"], r["error"], r["action"]) for r in logs()] == [("WARNING", "BadRequest", "scan")]
+
+
+def test_an_aws_failure_logs_an_error_with_its_type(table: Any, logs: Callable[[], list[dict[str, Any]]]) -> None:
+    handler.handler({"action": "get", "key": {"wrong": "key"}}, CONTEXT)
+    assert [(r["level"], r["error"], r["action"]) for r in logs()] == [("ERROR", "ValidationException", "get")]
+
+
+def test_missing_configuration_logs_an_error(table: Any, logs: Callable[[], list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(handler.TABLE_NAME_VARIABLE)
+    handler.handler({"action": "scan"}, CONTEXT)
+    assert [(r["level"], r["error"]) for r in logs()] == [("ERROR", "NotConfigured")]
 
 
 def test_batch_write_writes_every_item_in_chunks(table: Any) -> None:
     items = [{"pk": "batch", "sk": f"{i:03}"} for i in range(60)]
-    assert handler.handler({"action": "batch_write", "items": items, "overwrite": True})["written"] == 60
+    assert handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)["written"] == 60
     assert table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "batch"})["Count"] == 60
 
 
 def test_batch_write_needs_explicit_overwrite(table: Any) -> None:
-    answer = handler.handler({"action": "batch_write", "items": [ITEM]})
+    answer = handler.handler({"action": "batch_write", "items": [ITEM]}, CONTEXT)
     assert (answer["ok"], answer["error"]["type"]) == (False, "BadRequest")
     assert "send overwrite: true" in answer["error"]["message"]
     assert "Item" not in table.get_item(Key={"pk": "user#1", "sk": "profile"})
@@ -210,7 +369,7 @@ def _throttling_for(calls: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_batch_write_retries_unprocessed_items(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = _throttling_for(2, monkeypatch)
     items = [{"pk": "retry", "sk": str(i)} for i in range(3)]
-    assert handler.handler({"action": "batch_write", "items": items, "overwrite": True})["written"] == 3
+    assert handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)["written"] == 3
     assert seen == [3, 1, 1]
     assert table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "retry"})["Count"] == 3
 
@@ -218,17 +377,138 @@ def test_batch_write_retries_unprocessed_items(table: Any, monkeypatch: pytest.M
 def test_batch_write_reports_what_still_failed(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     _throttling_for(handler.BATCH_ATTEMPTS, monkeypatch)
     items = [{"pk": "stuck", "sk": str(i)} for i in range(3)]
-    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True})
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
     assert (answer["ok"], answer["error"]["type"]) == (False, "UnprocessedItems")
     assert answer["error"]["message"] == "1 of 3 items were not written after 5 attempts"
     assert answer["unprocessed"] == [{"pk": "stuck", "sk": "0"}]
     assert table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "stuck"})["Count"] == 2
 
 
+def test_batch_write_backs_off_exponentially(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _throttling_for(handler.BATCH_ATTEMPTS, monkeypatch)
+    sleeps: list[float] = []
+    monkeypatch.setattr(handler.time, "sleep", sleeps.append)
+    handler.handler({"action": "batch_write", "items": [{"pk": "slow", "sk": "0"}], "overwrite": True}, CONTEXT)
+    assert sleeps == [handler.BACKOFF_SECONDS * 2**attempt for attempt in range(handler.BATCH_ATTEMPTS - 1)]
+
+
+BULK = [{"pk": "bulk", "sk": f"{i:03}", "n": i} for i in range(handler.MAX_BATCH_ITEMS)]
+#: The bulk items throttling holds back: one in seven, spread over every chunk.
+THROTTLED = {item["sk"] for item in BULK if item["n"] % 7 == 0}
+
+
+def _throttling_items(sks: set[str], times: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call leaves the items whose sk is in ``sks`` unprocessed the first ``times`` times they are sent."""
+    real = handler.write_batch
+    sent: dict[str, int] = {}
+
+    def flaky(client: Any, request_items: dict[str, Any]) -> dict[str, Any]:
+        name, requests = next(iter(request_items.items()))
+        held, passed = [], []
+        for request in requests:
+            sk = request["PutRequest"]["Item"]["sk"]
+            sent[sk] = sent.get(sk, 0) + 1
+            (held if sk in sks and sent[sk] <= times else passed).append(request)
+        left = held + (real(client, {name: passed}).get(name, []) if passed else [])
+        return {name: left} if left else {}
+
+    monkeypatch.setattr(handler, "write_batch", flaky)
+    monkeypatch.setattr(handler.time, "sleep", lambda seconds: None)
+
+
+def _sks_in_table(table: Any, pk: str) -> set[str]:
+    return {item["sk"] for item in table.query(KeyConditionExpression=Key("pk").eq(pk))["Items"]}
+
+
+def test_batch_of_500_throttled_within_the_retries_is_all_written(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _throttling_items(THROTTLED, handler.BATCH_ATTEMPTS - 1, monkeypatch)
+    answer = handler.handler({"action": "batch_write", "items": BULK, "overwrite": True}, CONTEXT)
+    assert (answer["written"], len(_sks_in_table(table, "bulk"))) == (500, 500)
+
+
+def test_batch_of_500_throttled_beyond_the_retries_reports_exactly_the_unwritten(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _throttling_items(THROTTLED, handler.BATCH_ATTEMPTS, monkeypatch)
+    answer = handler.handler({"action": "batch_write", "items": BULK, "overwrite": True}, CONTEXT)
+    assert sorted(answer["unprocessed"], key=lambda item: item["sk"]) == [item for item in BULK if item["sk"] in THROTTLED]
+    assert _sks_in_table(table, "bulk") == {item["sk"] for item in BULK} - THROTTLED
+
+
 @pytest.mark.parametrize("items", [[], [{}], "x", [{"pk": "a"}] * 501])
 def test_batch_write_rejects_bad_items(table: Any, items: Any) -> None:
-    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True})
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
     assert answer["error"]["message"] == "items must be a list of 1 to 500 non-empty JSON objects"
+
+
+# --- any event: an answer, never an exception --------------------------------------------------
+
+# Where DynamoDB answers ValidationException, moto raises TypeError on a get or update whose key
+# attribute holds a list or an object, and stores an item with an empty attribute name (its next
+# scan then fails): key attributes get scalars, other objects never name them, and no name is empty.
+KEY_NAMES = ("pk", "sk")
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+OTHER_NAMES = st.text(min_size=1).filter(lambda name: name not in KEY_NAMES)
+#: Any JSON value (within the limits above).
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(OTHER_NAMES, children, max_size=4),
+    max_leaves=20,
+)
+KEY_VALUES = st.text(min_size=1, max_size=3) | SCALARS
+#: JSON objects shaped like items and keys (often with the table's key attributes), so that many reach DynamoDB.
+ATTRIBUTES = st.builds(
+    lambda key, others: {**others, **key},
+    st.fixed_dictionaries({}, optional={name: KEY_VALUES for name in KEY_NAMES}),
+    st.dictionaries(OTHER_NAMES, JSON_VALUES, max_size=3),
+).filter(bool)
+#: The real fields, shaped like what the actions read.
+SHAPED_FIELDS = {
+    "key": ATTRIBUTES,
+    "item": ATTRIBUTES,
+    "set": ATTRIBUTES,
+    "items": st.lists(ATTRIBUTES, min_size=1, max_size=30),
+    "partition_key": st.fixed_dictionaries({"name": st.sampled_from(KEY_NAMES) | st.text(), "value": KEY_VALUES | JSON_VALUES}),
+    "limit": st.integers(min_value=-1, max_value=101),
+    "overwrite": st.booleans(),
+}
+#: Events naming a real action, with random fields: every real one shaped, or some of them shaped or
+#: any JSON value, and others.
+ACTION_EVENTS = st.builds(
+    lambda action, fields, others: {**others, **fields, "action": action},
+    st.sampled_from(sorted(handler.OPERATIONS)),
+    st.fixed_dictionaries(SHAPED_FIELDS)
+    | st.fixed_dictionaries({}, optional={name: values | JSON_VALUES for name, values in SHAPED_FIELDS.items()}),
+    st.dictionaries(st.text(), JSON_VALUES, max_size=2),
+)
+NOT_AN_ACTION = JSON_VALUES.filter(lambda event: not (isinstance(event, dict) and isinstance(event.get("action"), str)))
+#: One moto table for every example (it only grows): building one per example would be slow.
+EVERY_EXAMPLE_ON_ONE_TABLE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _is_error_answer(answer: dict[str, Any]) -> bool:
+    error = answer.get("error")
+    return (
+        answer["ok"] is False
+        and isinstance(error, dict)
+        and isinstance(error.get("type"), str)
+        and bool(error["type"])
+        and isinstance(error.get("message"), str)
+        and bool(error["message"])
+    )
+
+
+@EVERY_EXAMPLE_ON_ONE_TABLE
+@given(event=NOT_AN_ACTION)
+def test_any_json_without_an_action_gets_a_bad_request_answer(table: Any, event: Any) -> None:
+    answer = handler.handler(event, CONTEXT)
+    assert _is_error_answer(answer) and answer["error"]["type"] == "BadRequest"
+
+
+@EVERY_EXAMPLE_ON_ONE_TABLE
+@given(event=ACTION_EVENTS)
+def test_any_event_with_an_action_gets_a_json_answer(table: Any, event: dict[str, Any]) -> None:
+    answer = handler.handler(event, CONTEXT)
+    # Plain JSON: it survives a round trip unchanged.
+    assert (answer["ok"] is True or _is_error_answer(answer)) and json.loads(json.dumps(answer)) == answer
 
 
 # --- every call the handler makes, proven against the policy ---------------------------------
@@ -244,20 +524,20 @@ EVERY_OPERATION = [
 
 
 def test_every_call_is_checked_and_allowed_on_the_table(table: Any, enforcer: Enforcer) -> None:
-    assert all(handler.handler(event)["ok"] for event in EVERY_OPERATION)
+    assert all(handler.handler(event, CONTEXT)["ok"] for event in EVERY_OPERATION)
     table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
     assert {(call.resource, call.allowed) for call in enforcer.calls} == {(table_arn, True)}
 
 
 def test_the_calls_made_are_the_calls_the_code_check_found(table: Any, enforcer: Enforcer) -> None:
     for event in EVERY_OPERATION:
-        handler.handler(event)
+        handler.handler(event, CONTEXT)
     assert sorted({call.action for call in enforcer.calls}) == list(analyse(PROJECT_DIR / "lambda").actions)
 
 
 def test_a_call_the_policy_does_not_allow_is_refused_as_aws_would(created_table: Any) -> None:
     enforcer = enforce(module_policy(access=("dynamodb:GetItem",)))
-    answer = handler.handler({"action": "put", "item": ITEM})
+    answer = handler.handler({"action": "put", "item": ITEM}, CONTEXT)
     assert answer["error"] == {
         "type": "AccessDeniedException",
         "message": f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/{FUNCTION} is not authorized to perform: dynamodb:PutItem "
@@ -265,3 +545,11 @@ def test_a_call_the_policy_does_not_allow_is_refused_as_aws_would(created_table:
     }
     assert [(c.action, c.allowed) for c in enforcer.calls] == [("dynamodb:PutItem", False)]
     assert "Item" not in created_table.get_item(Key={"pk": "user#1", "sk": "profile"})
+
+
+def test_a_batch_with_an_item_missing_its_key_writes_nothing(table: Any) -> None:
+    items = [{"pk": "batch", "sk": f"{i:03}"} for i in range(60)]
+    del items[30]["sk"]
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
+    assert answer["error"] == {"type": "BadRequest", "message": "items 30 lack the table's key attributes pk, sk: nothing was written"}
+    assert table.scan()["Count"] == 0

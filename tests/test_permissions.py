@@ -12,7 +12,7 @@ from lambda_dynamodb import Access, ConfigurationError, FunctionSettings, Lambda
 from lambda_dynamodb.access import REFERENCE_ACTIONS
 from lambda_dynamodb.lambda_service import ServiceUse, requirements
 from lambda_dynamodb.permissions import PLACEHOLDER_CONTEXT, Verdict, permission_plan, unmet_needs
-from lambda_dynamodb.policy import PolicyDocument, Statement, table_arn
+from lambda_dynamodb.policy import ArnContext, PolicyDocument, Statement, partition_of, table_arn
 
 from conftest import PROJECT_DIR, module_settings
 
@@ -224,3 +224,13 @@ def test_a_statement_on_another_table_does_not_cover_the_call(tmp_path: Path) ->
     plan = permission_plan(with_code(folder, access=Access.READ))
     elsewhere = PolicyDocument((Statement(("dynamodb:GetItem",), (table_arn("Other"),)),))
     assert len(unmet_needs(elsewhere, [n for n in plan.needs if n.call])) == 1
+
+
+def test_the_readme_shows_what_make_permissions_prints(clean_env: pytest.MonkeyPatch) -> None:
+    import main
+    import permissions as tool
+
+    settings = main.app_settings(main.load_context(), {})
+    context = ArnContext(partition_of(settings.region), settings.region, tool.ACCOUNT_PLACEHOLDER)
+    table = "\n".join(tool.table_markdown(permission_plan(settings.module_settings(), context).rows))
+    assert table in (PROJECT_DIR / "README.md").read_text(), "the README's table is not what `make permissions` prints: paste it"

@@ -263,8 +263,12 @@ def test_functions_get_their_settings_and_their_table(lifecycle: Lifecycle) -> N
         30,
         "python3.13",
         "handler.handler",
-        {"TABLE_NAME": "AuditLog"},
+        {"TABLE_NAME": "AuditLog", "TABLE_KEY_NAMES": "event_id"},
     )
+
+
+def test_functions_get_both_key_names_when_there_is_a_sort_key(lifecycle: Lifecycle) -> None:
+    assert lifecycle.applied.functions["orders-api"]["Environment"]["Variables"]["TABLE_KEY_NAMES"] == "pk,sk"
 
 
 def test_log_retention_is_the_given_one(lifecycle: Lifecycle) -> None:

@@ -3,7 +3,8 @@
     python tools/handler_runner.py REQUEST.json RESULT.json
 
 REQUEST: {"code_dir", "handler", "events", "policies": [[name, document], ...], "principal",
-"account"}. RESULT: {"answers": [...], "calls": [...], "modules": {name: file}}.
+"account", "function": {"name", "arn", "memory_mb", "timeout_seconds"}}.
+RESULT: {"answers": [...], "calls": [...], "denials": [...], "modules": {name: file}}.
 
 Lambda invocation needs Docker, which the emulator's machines lack, so the smoke test runs the
 handler here, in a process of its own. Like Lambda, the code folder comes first on
@@ -16,9 +17,36 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TOOLS_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class LambdaContext:
+    """What Lambda passes a Python handler as ``context`` (the fields its runtime sets)."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"{time.strftime('%Y/%m/%d')}/[{self.function_version}]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
 def main(request_path: str, result_path: str) -> int:
@@ -37,7 +65,10 @@ def main(request_path: str, result_path: str) -> int:
     enforcer.install(boto3.DEFAULT_SESSION)
     module_name, function_name = request["handler"].rsplit(".", 1)
     handler = getattr(importlib.import_module(module_name), function_name)
-    answers = [handler(event, None) for event in request["events"]]
+    function = request["function"]
+    context = {"function_name": function["name"], "invoked_function_arn": function["arn"]}
+    context |= {"memory_limit_in_mb": function["memory_mb"], "timeout_seconds": function["timeout_seconds"]}
+    answers = [handler(event, LambdaContext(**context)) for event in request["events"]]
     result = {
         "answers": answers,
         "calls": [call.as_dict() for call in enforcer.calls],

@@ -72,6 +72,7 @@ def smoke_test(function_name: str, stack_dir: Path, report: Callable[[str], None
         result = run_handler(package, config, policies, [event for _, event, _ in checks])
     finally:
         boto3.resource("dynamodb").Table(table_name).delete_item(Key=key)
+    report(f"ok  the handler ran from the deployed zip, with its own {', '.join(result['packaged'])}")
     for (name, _, expect), answer in zip(checks, result["answers"]):
         if not expect(answer):
             _fail(f"{name}: unexpected answer {answer}" + "".join(f"\n  {denial}" for denial in result["denials"]))
@@ -121,6 +122,12 @@ def run_handler(package: Path, config: Mapping[str, Any], policies: Policies, ev
             "policies": [list(p) for p in policies.documents],
             "principal": assumed_role_principal(config["Role"], config["FunctionName"]),
             "account": arn[4],
+            "function": {
+                "name": config["FunctionName"],
+                "arn": config["FunctionArn"],
+                "memory_mb": config["MemorySize"],
+                "timeout_seconds": config["Timeout"],
+            },
         }
         (Path(work) / "request.json").write_text(json.dumps(request))
         env = {**os.environ, **config.get("Environment", {}).get("Variables", {})}
@@ -130,8 +137,18 @@ def run_handler(package: Path, config: Mapping[str, Any], policies: Policies, ev
         if run.returncode != 0:
             _fail(f"the handler from {package.name} failed to run:\n{run.stderr[-3000:]}")
         result: dict[str, Any] = json.loads((Path(work) / "result.json").read_text())
-    result["modules"] = {name: path for name, path in result["modules"].items() if path and path.startswith(str(code_dir))}
+        result["packaged"] = _packaged_modules(code_dir, result.pop("modules"))
     return result
+
+
+def _packaged_modules(code_dir: Path, modules: Mapping[str, str | None]) -> list[str]:
+    """The top-level modules the handler imported from the zip; none may come from elsewhere."""
+    packaged = {path.name.removesuffix(".py") for path in code_dir.iterdir() if not path.name.endswith(".dist-info")}
+    imported = {name.split(".")[0]: path for name, path in modules.items() if path}
+    strays = sorted(name for name, path in imported.items() if name in packaged and not path.startswith(str(code_dir)))
+    if strays:
+        _fail(f"{', '.join(strays)} came from this environment, not from the deployed zip")
+    return sorted(name for name in imported if name in packaged)
 
 
 Check = tuple[str, dict[str, Any], Callable[[dict[str, Any]], bool]]

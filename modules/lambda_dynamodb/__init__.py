@@ -10,7 +10,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .access import READ_ACTIONS, READ_WRITE_ACTIONS, REFERENCE_ACTIONS, WRITE_ACTIONS, Access
-from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
+from .enums import (
+    Architecture,
+    AttributeType,
+    DependencyPackaging,
+    LogsMode,
+    ProjectionType,
+    Runtime,
+    StreamViewType,
+    TracingMode,
+)
 from .errors import ConfigurationError
 from .permissions import PermissionPlan, PermissionRow, Verdict, permission_plan
 from .policy import ArnContext, PolicyDocument, Statement
@@ -52,6 +61,7 @@ __all__ = [
     "Attribute",
     "AttributeType",
     "ConfigurationError",
+    "DependencyPackaging",
     "ExistingTable",
     "Function",
     "FunctionRole",

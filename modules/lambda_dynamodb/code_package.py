@@ -1,23 +1,44 @@
-"""A function's code package: its content hash and a reproducible zip archive.
+"""A function's deployment package: its code and dependencies as reproducible, cached zips.
 
-Only the code decides both: file names and bytes, in a fixed order. Timestamps and interpreter
-caches do not, so the hash (and so Terraform's view of the function) changes only when the
-code changes, and the same code always gives the same zip.
+Only content decides a zip's bytes: file names and bytes, in a fixed order, with a fixed
+timestamp; interpreter caches are left out. So the same code and requirements always give the
+same zip, and its SHA-256 (Lambda's ``CodeSha256``, the function's ``source_code_hash``)
+changes only when they do. Dependencies go in the function's zip, or in a layer's zip of their
+own (``python/``, where Lambda's Python runtimes look), so that a change to the code alone
+uploads a small zip.
+
+Lambda's size limits are checked before anything is written: a zip uploaded directly may hold
+50 MB, a function and its layers 250 MB unzipped
+(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from .cache import cache_dir as default_cache_dir
+from .dependencies import Installed, Platform, install, requirements_file
+from .enums import DependencyPackaging, Runtime
+from .errors import ConfigurationError, problem
+from .settings import FunctionSettings
 
 #: Names that are build or interpreter by-products, never code.
 IGNORED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".DS_Store"})
 IGNORED_SUFFIXES = (".pyc", ".pyo")
+MAX_ZIPPED_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
+#: Where a layer's Python packages go: Lambda puts /opt/python on the path.
+LAYER_PREFIX = "python/"
+#: Bump when what a package zip holds changes, so that older cached zips are not reused.
+FORMAT = 1
 
 
 def source_files(source_dir: Path) -> Iterator[Path]:
@@ -56,31 +77,136 @@ def _ignored(relative: Path) -> bool:
     return any(part in IGNORED_NAMES for part in relative.parts) or relative.suffix in IGNORED_SUFFIXES
 
 
-#: Every entry gets this timestamp (the zip format's earliest), so the archive is reproducible.
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# --- packages --------------------------------------------------------------------------------
 
 
-def archive(source_dir: Path, cache_dir: Path | None = None, digest_hex: str | None = None) -> Path:
-    """A reproducible zip of the code, cached by content hash (built once per code version)."""
-    folder = cache_dir or Path(tempfile.gettempdir()) / "cdktf-lambda-dynamodb-code"
-    target = folder / (digest_hex or source_hash_hex(source_dir)) / "archive.zip"
+@dataclass(frozen=True)
+class Package:
+    """A built zip (a cache entry, never changed) and its SHA-256."""
+
+    path: Path
+    sha256: bytes
+
+    @property
+    def code_sha256(self) -> str:
+        """Base64 of the SHA-256: what Lambda reports as ``CodeSha256``."""
+        return as_base64(self.sha256)
+
+
+@dataclass(frozen=True)
+class FunctionCode:
+    """The function's zip, and the layer's when its dependencies go in a layer of their own."""
+
+    function: Package
+    layer: Package | None = None
+
+
+#: (name inside the zip, file) pairs.
+Entries = Sequence[tuple[str, Path]]
+
+
+def build(settings: FunctionSettings, cache_dir: Path | None = None) -> FunctionCode:
+    """The deployment package(s) of a function's ``source_dir``, with its Python dependencies."""
+    cache = cache_dir or default_cache_dir()
+    source = Path(settings.source_dir).resolve()
+    installed = _dependencies(settings, source, cache)
+    code = [(path.relative_to(source).as_posix(), path) for path in source_files(source)]
+    dependencies = list(_tree(installed.folder)) if installed else []
+    _check_unzipped(source, code, dependencies)
+    if installed and DependencyPackaging(settings.dependencies) is DependencyPackaging.LAYER:
+        layer = _zip([(LAYER_PREFIX + name, path) for name, path in dependencies], ("layer", installed.key), cache, source)
+        return FunctionCode(_zip(code, ("code", source_hash_hex(source)), cache, source), layer)
+    _check_no_overlap(source, code, dependencies)
+    key = ("function", source_hash_hex(source), installed.key if installed else "")
+    return FunctionCode(_zip([*code, *dependencies], key, cache, source))
+
+
+def archive(source_dir: Path, cache_dir: Path | None = None) -> Path:
+    """A reproducible zip of ``source_dir`` alone (no dependencies installed), cached."""
+    source = source_dir.resolve()
+    code = [(path.relative_to(source).as_posix(), path) for path in source_files(source)]
+    return _zip(code, ("code", source_hash_hex(source)), cache_dir or default_cache_dir(), source).path
+
+
+def _dependencies(settings: FunctionSettings, source: Path, cache: Path) -> Installed | None:
+    requirements = requirements_file(source)
+    if requirements is None or Runtime(settings.runtime).language != "python":
+        return None
+    platform = Platform(Runtime(settings.runtime), settings.architecture)
+    return install(requirements, platform, cache, settings.runtime_provided)
+
+
+def _tree(folder: Path) -> Iterator[tuple[str, Path]]:
+    for path in source_files(folder):
+        yield path.relative_to(folder).as_posix(), path
+
+
+def _zip(entries: Entries, key: Iterable[str], cache: Path, source: Path) -> Package:
+    """The zip of ``entries``, built once per ``key`` (what decides its content)."""
+    digest = hashlib.sha256(json.dumps([FORMAT, *key]).encode()).hexdigest()[:32]
+    target = cache / "packages" / digest / "package.zip"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, staging = tempfile.mkstemp(dir=target.parent, suffix=".zip.tmp")
         os.close(handle)
         try:
-            _write_zip(source_dir, Path(staging))
+            _write_zip(sorted(entries), Path(staging))
+            _check_zipped(source, Path(staging), entries)
             os.replace(staging, target)
         finally:
             Path(staging).unlink(missing_ok=True)
-    return target
+    return Package(target, hashlib.sha256(target.read_bytes()).digest())
 
 
-def _write_zip(source_dir: Path, target: Path) -> None:
+#: Every entry gets this timestamp (the zip format's earliest), so the archive is reproducible.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _write_zip(entries: Entries, target: Path) -> None:
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for path in source_files(source_dir):
-            entry = zipfile.ZipInfo(path.relative_to(source_dir).as_posix(), date_time=_ZIP_EPOCH)
+        for name, path in entries:
+            entry = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             executable = os.access(path, os.X_OK)
             entry.external_attr = (0o100755 if executable else 0o100644) << 16
             entry.compress_type = zipfile.ZIP_DEFLATED
             bundle.writestr(entry, path.read_bytes())
+
+
+# --- Lambda's limits ---------------------------------------------------------------------------
+
+
+def _check_unzipped(source: Path, code: Entries, dependencies: Entries) -> None:
+    total = sum(path.stat().st_size for _, path in (*code, *dependencies))
+    if total > MAX_UNZIPPED_BYTES:
+        rule = f"{_mb(total)} unzipped, over Lambda's {_mb(MAX_UNZIPPED_BYTES)} for a function and its layers"
+        raise ConfigurationError([_size_problem(source, rule, code, dependencies)])
+
+
+def _check_zipped(source: Path, zip_path: Path, entries: Entries) -> None:
+    size = zip_path.stat().st_size
+    if size > MAX_ZIPPED_BYTES:
+        rule = f"{_mb(size)} zipped, over Lambda's {_mb(MAX_ZIPPED_BYTES)} for a zip uploaded directly"
+        code = [entry for entry in entries if entry[1].is_relative_to(source)]
+        raise ConfigurationError([_size_problem(source, rule, code, [e for e in entries if e not in code])])
+
+
+def _size_problem(source: Path, rule: str, code: Entries, dependencies: Entries) -> str:
+    sizes: dict[str, int] = {f"the code in {source.name}/": sum(p.stat().st_size for _, p in code)}
+    for name, path in dependencies:
+        top = name.removeprefix(LAYER_PREFIX).split("/", 1)[0]
+        if not top.endswith(".dist-info"):
+            sizes[top] = sizes.get(top, 0) + path.stat().st_size
+    biggest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
+    listed = ", ".join(f"{name} {_mb(size)}" for name, size in biggest)
+    return problem("function.source_dir", str(source), f"the deployment package is {rule}; biggest: {listed}")
+
+
+def _check_no_overlap(source: Path, code: Entries, dependencies: Entries) -> None:
+    both = sorted({name for name, _ in code} & {name for name, _ in dependencies})
+    if both:
+        rule = f"{', '.join(both[:3])} is both in the code and in an installed dependency: rename the code's file"
+        raise ConfigurationError([problem("function.source_dir", str(source), rule)])
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"

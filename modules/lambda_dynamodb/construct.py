@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf import Annotations
 from constructs import Construct
 
+from .code_package import build
 from .errors import raise_if_any
 from .function import Function
 from .permissions import PermissionPlan, is_checkable, permission_plan, unmet_needs
@@ -28,6 +29,9 @@ class LambdaDynamoDb(Construct):
     def __init__(self, scope: Construct, id: str, settings: LambdaDynamoDbSettings) -> None:
         validate(settings)
         plan = permission_plan(settings) if is_checkable(settings) else None
+        # Built before any construct: a dependency without a wheel for Lambda, or a package over
+        # Lambda's limits, fails here with nothing created.
+        code = build(settings.function) if settings.function.package is None else None
         super().__init__(scope, id)
         self._settings = settings
         self._plan = plan
@@ -42,7 +46,9 @@ class LambdaDynamoDb(Construct):
             settings.function,
             role=self._role,
             table_name=self._table.name,
+            key_names=_key_names(settings),
             logs=settings.logs,
+            code=code,
         )
         if plan:
             # What was built must allow every call the plan found (a guard against drift
@@ -71,6 +77,13 @@ class LambdaDynamoDb(Construct):
     @property
     def function(self) -> Function:
         return self._function
+
+
+def _key_names(settings: LambdaDynamoDbSettings) -> str | None:
+    """The table's key attribute names, comma-separated (None when an existing table's are not given)."""
+    table = settings.table
+    names = table.key_names if isinstance(table, ExistingTable) else (table.partition_key, table.sort_key)
+    return ",".join(name for name in names if name) or None
 
 
 def _table(scope: Construct, settings: LambdaDynamoDbSettings) -> Table | ImportedTable:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .access import Access
-from .enums import Architecture, AttributeType, Runtime, TracingMode
+from .enums import Architecture, AttributeType, DependencyPackaging, Runtime, TracingMode
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
@@ -23,6 +23,10 @@ ARCHITECTURE = Architecture.X86_64
 #: X-Ray traces every invocation, including its DynamoDB calls.
 TRACING = TracingMode.ACTIVE
 TABLE_NAME_VARIABLE = "TABLE_NAME"
+KEY_NAMES_VARIABLE = "TABLE_KEY_NAMES"
+DEPENDENCY_PACKAGING = DependencyPackaging.BUNDLED
+#: What Lambda's Python runtimes include themselves (the AWS SDK for Python): not packaged.
+RUNTIME_PROVIDED: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
 #: A year: the floor that common compliance scanners (checkov CKV_AWS_338) ask for.
 LOG_RETENTION_DAYS = 365
 IAM_PATH = "/"

@@ -45,6 +45,16 @@ class TracingMode(str, Enum):
     PASS_THROUGH = "PassThrough"
 
 
+class DependencyPackaging(str, Enum):
+    """Where a function's installed dependencies (``requirements.txt``) go."""
+
+    #: In the function's own zip: one artifact.
+    BUNDLED = "bundled"
+    #: In an ``aws_lambda_layer_version`` of their own: a change to the code alone redeploys a
+    #: small zip, and the layer only changes with the requirements.
+    LAYER = "layer"
+
+
 class Architecture(str, Enum):
     X86_64 = "x86_64"
     ARM64 = "arm64"

@@ -37,6 +37,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .cache import cache_dir
+
 PACKAGE = "cdktf_cdktf_provider_aws"
 DISTRIBUTION = "cdktf-cdktf-provider-aws"
 ASSEMBLY = "@cdktf/provider-aws"
@@ -180,11 +182,6 @@ def _assembly_from(tarball: Path) -> Iterator[None]:
         yield
     finally:
         jsii.JSIIAssembly.load = original  # type: ignore[method-assign]
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cdktf-lambda-dynamodb"
 
 
 def lazy_tarball(original: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The Lambda function: its code asset, its log group and the function itself."""
+"""The Lambda function: its code asset (and dependencies' layer), its log group and the function."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
+from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
 
-from .code_package import archive, as_base64, source_digest
+from .code_package import FunctionCode, Package, build
 from .enums import Architecture, LogsMode, Runtime, TracingMode
 from .lambda_service import ServiceUse, log_group_name, statements
 from .policy import Statement
@@ -54,24 +55,40 @@ class _Code:
     source_code_hash: str
 
 
-def _code(scope: Construct, settings: FunctionSettings) -> tuple[TerraformAsset | None, _Code]:
-    """The deployment package: zipped from ``source_dir``, or ``package`` as it is."""
+def _code(scope: Construct, settings: FunctionSettings, built: FunctionCode | None) -> tuple[TerraformAsset | None, _Code]:
+    """The function's zip: ``package`` as it is, or built from ``source_dir`` (see :mod:`.code_package`)."""
     if settings.package is not None and is_unresolved(settings.package):
         # Only Terraform can read it: it hashes the file at plan time.
         package = str(settings.package)
         return None, _Code(package, Fn.filebase64sha256(package))
     if settings.package is not None:
         path = Path(settings.package).resolve()
+        zipped = Package(path, hashlib.sha256(path.read_bytes()).digest())
     else:
-        source_dir = Path(settings.source_dir).resolve()
-        # A reproducible zip built here (CDKTF's own ARCHIVE type costs ~0.3 s per synth
-        # and stamps file times); the asset only copies it into the output.
-        path = archive(source_dir, digest_hex=source_digest(source_dir).hex())
+        zipped = (built or build(settings)).function  # built by the caller, or here
+    return _asset(scope, "code", zipped)
+
+
+def _asset(scope: Construct, id: str, zipped: Package) -> tuple[TerraformAsset, _Code]:
     # The zip's own SHA-256 is what Lambda reports as CodeSha256, so a deployment can be
-    # checked against the file; the zip is reproducible, so it changes only with the code.
-    digest = hashlib.sha256(path.read_bytes()).digest()
-    asset = TerraformAsset(scope, "code", path=str(path), type=AssetType.FILE, asset_hash=digest.hex())
-    return asset, _Code(asset.path, as_base64(digest))
+    # checked against the file; the zip is reproducible, so it changes only with its content.
+    asset = TerraformAsset(scope, id, path=str(zipped.path), type=AssetType.FILE, asset_hash=zipped.sha256.hex())
+    return asset, _Code(asset.path, zipped.code_sha256)
+
+
+def _layer(scope: Construct, settings: FunctionSettings, zipped: Package) -> LambdaLayerVersion:
+    """The dependencies' own layer, usable only by the function's runtime and architecture."""
+    _, code = _asset(scope, "dependencies_code", zipped)
+    return LambdaLayerVersion(
+        scope,
+        "dependencies",
+        layer_name=f"{settings.name}-dependencies",
+        description=f"Python dependencies of {settings.name} (its requirements.txt)",
+        filename=code.filename,
+        source_code_hash=code.source_code_hash,
+        compatible_runtimes=[terraform_value(Runtime, settings.runtime)],
+        compatible_architectures=[terraform_value(Architecture, settings.architecture)],
+    )
 
 
 class Function(Construct):
@@ -90,8 +107,12 @@ class Function(Construct):
         *,
         role: FunctionRole,
         table_name: str,
+        key_names: str | None = None,
         logs: LogsMode = LogsMode.SCOPED,
+        code: FunctionCode | None = None,
     ) -> None:
+        """``code``: the built package (built here when not given); ``key_names``: the table's
+        key attribute names, comma-separated, for the function's environment."""
         super().__init__(scope, id)
         self._role = role
         self._log_group = CloudwatchLogGroup(
@@ -103,7 +124,12 @@ class Function(Construct):
             tags=dict(settings.tags) or None,
         )
         role.add_statements(*statements(ServiceUse.of(settings), logs))
-        self._asset, code = _code(self, settings)
+        built = code if code is not None or settings.package is not None else build(settings)
+        self._asset, package = _code(self, settings, built)
+        self._layer = _layer(self, settings, built.layer) if built and built.layer else None
+        variables = {**settings.environment, settings.table_name_variable: table_name}
+        if key_names:
+            variables[settings.key_names_variable] = key_names
         self._function = LambdaFunction(
             self,
             "function",
@@ -114,11 +140,10 @@ class Function(Construct):
             architectures=[terraform_value(Architecture, settings.architecture)],
             memory_size=settings.memory_mb,
             timeout=settings.timeout_seconds,
-            filename=code.filename,
-            source_code_hash=code.source_code_hash,
-            environment=LambdaFunctionEnvironment(
-                variables={**settings.environment, settings.table_name_variable: table_name}
-            ),
+            filename=package.filename,
+            source_code_hash=package.source_code_hash,
+            layers=[self._layer.arn] if self._layer else None,
+            environment=LambdaFunctionEnvironment(variables=variables),
             logging_config=LambdaFunctionLoggingConfig(log_format=LOG_FORMAT, log_group=self._log_group.name),
             tracing_config=LambdaFunctionTracingConfig(mode=terraform_value(TracingMode, settings.tracing)),
             tags=dict(settings.tags) or None,
@@ -144,6 +169,11 @@ class Function(Construct):
     def asset(self) -> TerraformAsset | None:
         """The code package copied into the output; None when Terraform reads a given path."""
         return self._asset
+
+    @property
+    def layer(self) -> LambdaLayerVersion | None:
+        """The dependencies' layer, when they go in one (``DependencyPackaging.LAYER``)."""
+        return self._layer
 
     @property
     def role(self) -> FunctionRole:

@@ -14,7 +14,7 @@ from typing import Union
 
 from . import defaults
 from .access import Access
-from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
+from .enums import Architecture, AttributeType, DependencyPackaging, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
 
 __all__ = [
     "AccessSetting",
@@ -98,6 +98,8 @@ class ExistingTable:
     arn: str | None = None
     has_indexes: bool = False
     kms_key_arn: str | None = None
+    #: The table's key attribute names, passed to the function (``key_names_variable``).
+    key_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,14 @@ class FunctionSettings:
     architecture: Architecture = defaults.ARCHITECTURE
     #: ``Active``: Lambda sends traces to X-Ray, and the role is granted what that needs.
     tracing: TracingMode = defaults.TRACING
+    #: Where the dependencies of ``source_dir/requirements.txt`` go (installed for the runtime and
+    #: architecture): in the function's zip, or in a layer of their own.
+    dependencies: DependencyPackaging = defaults.DEPENDENCY_PACKAGING
+    #: Distributions Lambda's runtime provides, left out of the package (with what only they need).
+    runtime_provided: tuple[str, ...] = defaults.RUNTIME_PROVIDED
     table_name_variable: str = defaults.TABLE_NAME_VARIABLE
+    #: The table's key attribute names go in this environment variable, comma-separated.
+    key_names_variable: str = defaults.KEY_NAMES_VARIABLE
     environment: Mapping[str, str] = field(default_factory=_frozen_mapping)
     log_retention_days: int = defaults.LOG_RETENTION_DAYS
     #: Opt-in hardening (each off by default; see the README's checkov section).

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .access import access_problems
 from .code_package import source_files
-from .enums import Architecture, AttributeType, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
+from .enums import Architecture, AttributeType, DependencyPackaging, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
 from .errors import problem, raise_if_any
 from .permissions import is_checkable, permission_plan
 from .tokens import is_unresolved
@@ -126,6 +126,10 @@ def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
     if isinstance(table, ExistingTable):
         if table.kms_key_arn is not None:
             yield from _pattern("table.kms_key_arn", table.kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE)
+        for index, name in enumerate(table.key_names):
+            yield from _length(f"table.key_names[{index}]", name, 1, 255, ATTRIBUTE_NAME_RULE)
+        if len(table.key_names) > 2:
+            yield problem("table.key_names", list(table.key_names), "a partition key name, and at most one sort key name")
         return
     declared = set()
     for index, attribute in enumerate(table.attributes):
@@ -190,6 +194,9 @@ def function_problems(function: FunctionSettings) -> Iterator[str]:
     yield from _int_range("function.timeout_seconds", function.timeout_seconds, 1, 900, TIMEOUT_RULE)
     yield from enum_problems("function.architecture", function.architecture, Architecture)
     yield from enum_problems("function.tracing", function.tracing, TracingMode)
+    yield from enum_problems("function.dependencies", function.dependencies, DependencyPackaging)
+    if not (isinstance(function.runtime_provided, tuple) and all(isinstance(name, str) and name for name in function.runtime_provided)):
+        yield problem("function.runtime_provided", function.runtime_provided, "a tuple of distribution names")
     if not _known_retention(function.log_retention_days):
         yield problem("function.log_retention_days", function.log_retention_days, LOG_RETENTION_RULE)
     yield from _env_problems(function)
@@ -224,13 +231,16 @@ def _hardening_problems(function: FunctionSettings) -> Iterator[str]:
 
 
 def _env_problems(function: FunctionSettings) -> Iterator[str]:
-    names = {"function.table_name_variable": function.table_name_variable}
-    names |= {f"function.environment[{name!r}]": name for name in function.environment}
+    own = {"function.table_name_variable": function.table_name_variable, "function.key_names_variable": function.key_names_variable}
+    names = own | {f"function.environment[{name!r}]": name for name in function.environment}
     for field, name in names.items():
         if not (isinstance(name, str) and _ENV_NAME.fullmatch(name)) or name in RESERVED_ENV_NAMES:
             yield problem(field, name, ENV_NAME_RULE)
-    if function.table_name_variable in function.environment:
-        yield problem("function.environment", function.table_name_variable, "the table name variable is set by the module; do not set it again")
+    for name in own.values():
+        if name in function.environment:
+            yield problem("function.environment", name, "the module sets this variable (the table's name or key names); do not set it again")
+    if function.key_names_variable == function.table_name_variable:
+        yield problem("function.key_names_variable", function.key_names_variable, "a name other than table_name_variable")
     for name, value in function.environment.items():
         if not isinstance(value, str):
             yield problem(f"function.environment[{name!r}]", value, "a string")
