@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,20 +58,24 @@ class AppSettings:
     tracing: TracingMode
     log_retention_days: int
     check_code: bool
+    name_suffix: str
     backend: BackendSettings
 
     def module_settings(self) -> LambdaDynamoDbSettings:
+        # IAM role and policy names are global to the account, and a log group's to the region:
+        # a suffix keeps a second copy of the stack (another region, another environment) apart.
+        suffix = self.name_suffix
         return LambdaDynamoDbSettings(
-            table=TableSettings(name=self.table_name),
+            table=TableSettings(name=self.table_name + suffix),
             function=FunctionSettings(
-                name=self.function_name,
+                name=self.function_name + suffix,
                 source_dir=PROJECT_DIR / "lambda",
                 runtime=self.runtime,
                 architecture=self.architecture,
                 tracing=self.tracing,
                 log_retention_days=self.log_retention_days,
             ),
-            role=RoleSettings(name=self.role_name, policy_name=self.policy_name),
+            role=RoleSettings(name=self.role_name + suffix, policy_name=self.policy_name + suffix),
             access=self.access,
             logs=self.logs,
             check_code=self.check_code,
@@ -92,6 +97,16 @@ def _boolean(field: str, value: Any) -> tuple[Any, list[str]]:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         value = value.strip().lower() == "true"  # from the environment
     return value, [] if isinstance(value, bool) else [problem(field, value, "true or false")]
+
+
+#: The characters every name the suffix goes on allows (table, function, IAM role and policy).
+NAME_SUFFIX_RULE = "0 to 32 characters that every name allows: A-Z a-z 0-9 _ -"
+_NAME_SUFFIX = re.compile(r"[A-Za-z0-9_-]{0,32}")
+
+
+def _name_suffix(field: str, value: Any) -> tuple[Any, list[str]]:
+    valid = isinstance(value, str) and _NAME_SUFFIX.fullmatch(value)
+    return value, [] if valid else [problem(field, value, NAME_SUFFIX_RULE)]
 
 
 def _region(field: str, value: Any) -> tuple[Any, list[str]]:
@@ -130,6 +145,7 @@ CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], tuple[Any, list[str]]]]]
     "tracing": ("tracing", _member(TracingMode)),
     "logRetentionDays": ("log_retention_days", _whole_number),
     "checkCode": ("check_code", _boolean),
+    "nameSuffix": ("name_suffix", _name_suffix),
     "backend": ("backend", parse_backend),
 }
 

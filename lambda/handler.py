@@ -11,7 +11,8 @@ Event: ``{"action": ..., ...}`` with action one of
   table's key attributes, in any order; refuses a missing item
 - ``batch_write`` ``{"items": [{...}, ...], "overwrite": true}``; DynamoDB cannot check batch puts
   for existing items, so replacing is only done when asked; unprocessed items are retried with
-  exponential backoff, and whatever still fails is reported back
+  exponential backoff, and whatever still fails, or is not sent for lack of time (see Timeouts), is
+  reported back
 
 Answer: ``{"ok": true, "action": ..., ...}`` or ``{"ok": false, "action": ..., "error": {"type":
 ..., "message": ...}}`` (plus ``"unprocessed": [item, ...]`` when a batch is not fully written);
@@ -23,6 +24,25 @@ Environment (the module sets the first two):
 - ``TABLE_KEY_NAMES``  its key attribute names, partition key first: ``pk,sk`` or ``pk``
 - ``POWERTOOLS_SERVICE_NAME`` the ``service`` of every log line and trace (default
   ``sample-table-api``); Powertools reads its other settings (``POWERTOOLS_LOG_LEVEL``, ...) itself
+
+Timeouts: boto3's defaults (60 s to connect, 60 s to read, legacy retries: 10 for DynamoDB) would
+keep a function that cannot reach DynamoDB (in a VPC without a NAT gateway or a DynamoDB gateway
+endpoint) waiting until Lambda kills it with ``Task timed out``, and the caller would get no answer.
+Lambda passes no variable with the function's timeout, so the client is made (once per execution
+environment) with timeouts derived from ``context.get_remaining_time_in_millis()`` of the invocation
+that makes it, T seconds: one DynamoDB call, every attempt and backoff included, may take at most T/2,
+leaving the other half to answer. Within that half, two attempts in AWS's ``standard`` retry mode
+(which sleeps a random 0 to 1 s before the second) when each can still get a second (T >= 6 s),
+otherwise one attempt; each attempt's time is split 1:3 between connecting (TCP and TLS: a few
+milliseconds in the region) and waiting for the answer (DynamoDB's latency), capped at 2 s and 5 s,
+never below 0.1 s. So 10 s gives 0.5 s + 1.5 s, two attempts, 5 s at worst; 3 s (Lambda's default)
+gives one attempt of 0.375 s + 1.125 s; 900 s gives 2 s + 5 s twice plus the backoff, 15 s. The
+timeouts bound each wait on the socket; DNS resolution is not bounded by them. A call DynamoDB
+does not answer in time is answered as an error naming the endpoint and the timeouts. A batch
+write checks, before each chunk and each retry, that the time left still holds one call at worst
+(plus a moment to answer); if not, it stops and reports every item not written yet. A batch whose
+chunk DynamoDB does not answer stops there too: the chunk may have been written, but resending
+it is safe (batch puts replace).
 
 Logs: one JSON object per line on stdout (Powertools ``Logger``) with the Lambda context
 (``function_request_id``, ...): INFO for a served request, WARNING for a refused event, ERROR for a
@@ -44,7 +64,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import DYNAMODB_CONTEXT
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 TABLE_NAME_VARIABLE = "TABLE_NAME"
 KEY_NAMES_VARIABLE = "TABLE_KEY_NAMES"
@@ -55,6 +77,22 @@ BATCH_SIZE = 25
 MAX_BATCH_ITEMS = 500
 BATCH_ATTEMPTS = 5
 BACKOFF_SECONDS = 0.05
+
+# Timeouts of the DynamoDB client (see the module docstring).
+#: Lambda's longest timeout: the time assumed when no context says how much is left.
+LAMBDA_MAX_SECONDS = 900.0
+#: The share of the time left at the client's creation one DynamoDB call may take, at worst.
+CALL_SHARE = 0.5
+#: The longest sleep of the standard retry mode before the n-th retry: a random part of min(2**(n-1), 20) s.
+STANDARD_MAX_BACKOFF_SECONDS = 20.0
+#: Below this per attempt, one longer attempt is worth more than a retry.
+MIN_ATTEMPT_SECONDS = 1.0
+CONNECT_SHARE = 0.25
+MAX_CONNECT_SECONDS = 2.0
+MAX_READ_SECONDS = 5.0
+MIN_TIMEOUT_SECONDS = 0.1
+#: Time kept after the last call of a batch, to answer.
+ANSWER_SECONDS = 0.2
 
 logger = Logger(service=SERVICE)
 # Made before any boto3 client: in Lambda it patches botocore, so every AWS call is a subsegment.
@@ -70,18 +108,41 @@ class NotConfigured(Exception):
 
 
 class Unprocessed(Exception):
-    """Items DynamoDB still had not written after every retry."""
+    """Items of a batch not written: still refused after every retry, or not sent (``reason`` says why)."""
 
-    def __init__(self, items: list[dict[str, Any]], written: int) -> None:
-        super().__init__(f"{len(items)} of {len(items) + written} items were not written after {BATCH_ATTEMPTS} attempts")
+    def __init__(self, items: list[dict[str, Any]], written: int, reason: str | None = None) -> None:
+        summary = f"{len(items)} of {len(items) + written} items were not written"
+        super().__init__(f"{reason}: {summary}" if reason else f"{summary} after {BATCH_ATTEMPTS} attempts")
         self.items = items
+
+
+class _Stopped(Exception):
+    """A chunk of a batch left (partly) unwritten, and the batch must stop: ``reason`` says why."""
+
+    def __init__(self, reason: str, items: list[dict[str, Any]]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.items = items
+
+
+#: Errors of a call DynamoDB did not answer: no connection (refused, timed out) or no response in time.
+NO_ANSWER = (BotoConnectionError, HTTPClientError)
+
+# Set by the handler on entry. Lambda runs one invocation at a time per execution environment.
+#: The time the current invocation had on entry, in seconds (Lambda's longest timeout outside one).
+_seconds_on_entry = LAMBDA_MAX_SECONDS
+#: When the current invocation must have answered (time.monotonic()), None outside one.
+_deadline: float | None = None
 
 
 @logger.inject_lambda_context
 # Answers carry table items: keep them out of traces (and under X-Ray's 64 KB document limit).
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    global _seconds_on_entry, _deadline
     started = time.perf_counter()
+    _seconds_on_entry = _remaining_seconds(context)
+    _deadline = time.monotonic() + _seconds_on_entry
     action = event.get("action") if isinstance(event, dict) else None
     try:
         result = _dispatch(event)
@@ -95,6 +156,8 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     except ClientError as error:
         details = error.response.get("Error", {})
         return _failure(action, details.get("Code") or "ClientError", details.get("Message") or str(error), started)
+    except NO_ANSWER as error:
+        return _failure(action, type(error).__name__, _no_answer(error, _table().meta.client), started)
     except BotoCoreError as error:
         return _failure(action, type(error).__name__, str(error), started)
     logger.info("request served", action=action, ms=_elapsed_ms(started))
@@ -111,8 +174,54 @@ def _table() -> Any:
 
 @functools.cache
 def _table_named(name: str) -> Any:
-    # Made once per execution environment: warm invocations reuse its connections.
-    return boto3.resource("dynamodb").Table(name)
+    # Made once per execution environment: warm invocations reuse its connections, and its timeouts,
+    # chosen for the time left in the invocation that makes it (the function's timeout, near enough).
+    return boto3.resource("dynamodb", config=_client_config(_seconds_on_entry)).Table(name)
+
+
+def _remaining_seconds(context: Any) -> float:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else LAMBDA_MAX_SECONDS
+
+
+def _seconds_left() -> float:
+    """Time left in the current invocation (Lambda's longest timeout outside one)."""
+    return LAMBDA_MAX_SECONDS if _deadline is None else _deadline - time.monotonic()
+
+
+def _client_config(seconds: float) -> Config:
+    """Timeouts and retries such that one call takes at most ``CALL_SHARE`` of ``seconds`` (module docstring)."""
+    budget = seconds * CALL_SHARE
+    # Standard mode sleeps up to 1 s before the second attempt.
+    two = (budget - _max_backoff(2)) / 2
+    attempts, per_attempt = (2, two) if two >= MIN_ATTEMPT_SECONDS else (1, budget)
+    return Config(
+        connect_timeout=max(MIN_TIMEOUT_SECONDS, min(MAX_CONNECT_SECONDS, per_attempt * CONNECT_SHARE)),
+        read_timeout=max(MIN_TIMEOUT_SECONDS, min(MAX_READ_SECONDS, per_attempt * (1 - CONNECT_SHARE))),
+        # total_max_attempts counts the first attempt; botocore's max_attempts counts only the retries.
+        retries={"mode": "standard", "total_max_attempts": attempts},
+    )
+
+
+def _max_backoff(attempts: int) -> float:
+    """The longest the standard retry mode sleeps in all between ``attempts`` attempts."""
+    return sum(min(2.0**retry, STANDARD_MAX_BACKOFF_SECONDS) for retry in range(attempts - 1))
+
+
+def _worst_case(client: Any) -> float:
+    """The longest one call of ``client`` can take: every attempt connecting and reading to its timeouts, and the backoff."""
+    config = client.meta.config
+    attempts = config.retries["total_max_attempts"]
+    return attempts * (config.connect_timeout + config.read_timeout) + _max_backoff(attempts)
+
+
+def _no_answer(error: BotoCoreError, client: Any) -> str:
+    config = client.meta.config
+    attempts = config.retries["total_max_attempts"]
+    return (
+        f"DynamoDB did not answer in time (connect timeout {config.connect_timeout:g} s, read timeout "
+        f"{config.read_timeout:g} s, {attempts} attempt{'s' if attempts > 1 else ''}): {error}"
+    )
 
 
 def _key_names() -> tuple[str, ...]:
@@ -230,7 +339,12 @@ def batch_write(event: dict[str, Any]) -> dict[str, Any]:
     failed: list[dict[str, Any]] = []
     for start in range(0, len(items), BATCH_SIZE):
         chunk = [{"PutRequest": {"Item": _decimals(item)}} for item in items[start : start + BATCH_SIZE]]
-        failed += _write_with_retries(client, table.name, chunk)
+        try:
+            failed += _write_with_retries(client, table.name, chunk)
+        except _Stopped as stop:
+            # Nothing after this chunk was sent.
+            left = failed + stop.items + items[start + BATCH_SIZE :]
+            raise Unprocessed(left, len(items) - len(left), stop.reason) from None
     if failed:
         raise Unprocessed(failed, len(items) - len(failed))
     return {"written": len(items)}
@@ -247,15 +361,31 @@ def _check_keys(items: list[dict[str, Any]]) -> None:
 
 
 def _write_with_retries(client: Any, table_name: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Write one batch; retry what DynamoDB leaves unprocessed (throttling) with exponential backoff."""
+    """Write one batch; retry what DynamoDB leaves unprocessed (throttling) with exponential backoff.
+
+    Raises :class:`_Stopped` with the chunk's unwritten items when the invocation's time left cannot
+    hold another call, or when DynamoDB does not answer (botocore has retried already).
+    """
     pending = {table_name: requests}
+    worst_case = _worst_case(client)
     for attempt in range(BATCH_ATTEMPTS):
-        pending = write_batch(client, pending)
+        left = _seconds_left()
+        if left < worst_case + ANSWER_SECONDS:
+            reason = f"time ran out ({max(left, 0):.2f} s left, one DynamoDB call may take {worst_case:g} s)"
+            raise _Stopped(reason, _items(pending, table_name))
+        try:
+            pending = write_batch(client, pending)
+        except NO_ANSWER as error:
+            raise _Stopped(_no_answer(error, client), _items(pending, table_name)) from error
         if not pending:
             return []
         if attempt + 1 < BATCH_ATTEMPTS:
             time.sleep(BACKOFF_SECONDS * 2**attempt)
-    return [request["PutRequest"]["Item"] for request in pending.get(table_name, [])]
+    return _items(pending, table_name)
+
+
+def _items(request_items: dict[str, Any], table_name: str) -> list[dict[str, Any]]:
+    return [request["PutRequest"]["Item"] for request in request_items.get(table_name, [])]
 
 
 def write_batch(client: Any, request_items: dict[str, Any]) -> dict[str, Any]:

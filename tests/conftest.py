@@ -217,8 +217,14 @@ class Deployment:
 
 
 @contextmanager
-def deployed(stack_dir: Path, work: Path) -> Iterator[Deployment]:
-    """Start an emulator on a free port, init + apply ``stack_dir`` (copied), stop it afterwards."""
+def deployed(
+    stack_dir: Path, work: Path, *, apply: bool = True, before_apply: Callable[[Deployment], None] | None = None
+) -> Iterator[Deployment]:
+    """Start an emulator on a free port, init + apply ``stack_dir`` (copied), stop it afterwards.
+
+    ``before_apply`` prepares the emulator (e.g. something that already exists); without
+    ``apply`` the stack is only initialized.
+    """
     import emulator
     from terraform_cli import terraform_env
 
@@ -230,7 +236,10 @@ def deployed(stack_dir: Path, work: Path) -> Iterator[Deployment]:
         # The backend's relative state path would leave the copy: keep the state inside it.
         deployment = Deployment(copy, env)
         deployment.terraform("init", "-input=false", "-no-color", "-backend-config=path=terraform.tfstate")
-        deployment.terraform("apply", "-auto-approve", "-input=false", "-no-color")
+        if before_apply is not None:
+            before_apply(deployment)
+        if apply:
+            deployment.terraform("apply", "-auto-approve", "-input=false", "-no-color")
         yield deployment
     finally:
         emulator.stop(state_dir=work / "emulator")

@@ -127,8 +127,9 @@ def test_missing_context_key_is_named() -> None:
         ({"logRetentionDays": [365]}, "context.logRetentionDays [365] is invalid: a whole number"),
         ({"tableName": None}, "context.tableName None is invalid: a string"),
         ({"memory": 512}, "context.memory 512 is invalid: a known setting"),
+        ({"nameSuffix": ".dev"}, "context.nameSuffix '.dev' is invalid: 0 to 32 characters that every name allows"),
     ],
-    ids=["unknown access level", "wrong type", "null", "unknown key"],
+    ids=["unknown access level", "wrong type", "null", "unknown key", "name suffix"],
 )
 def test_malformed_context_fails_before_synthesis_and_writes_nothing(
     change: dict[str, Any], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -33,7 +33,7 @@ def isolated(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_deploy_then_destroy(isolated: dict[str, str], tmp_path: Path) -> None:
+def test_deploy_update_then_destroy(isolated: dict[str, str], tmp_path: Path) -> None:
     outdir = str(tmp_path / "cdktf.out")
     deployed = run(["deploy", "--outdir", outdir], isolated)
     output = deployed.stdout + deployed.stderr
@@ -46,6 +46,13 @@ def test_deploy_then_destroy(isolated: dict[str, str], tmp_path: Path) -> None:
     assert "deployed lambda-dynamodb to the local emulator at http://127.0.0.1:" in output
     assert "6 resources, 6 smoke checks passed" in output
     assert (tmp_path / "terraform.lambda-dynamodb.tfstate").exists(), "state must live beside cdktf.out, not in it"
+
+    # An update is planned first, and refused if AWS would refuse it (tools/plan_checks.py).
+    updated = run(["deploy", "--outdir", outdir], {**isolated, "LAMBDA_DYNAMODB_LOG_RETENTION_DAYS": "731"})
+    output = updated.stdout + updated.stderr
+    assert updated.returncode == 0, output
+    assert "==> check the update for what AWS would refuse (terraform plan)" in output
+    assert "nothing in the update that AWS would refuse" in output
 
     destroyed = run(["destroy", "--outdir", outdir], isolated)
     output = destroyed.stdout + destroyed.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +42,12 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: What ``get_remaining_time_in_millis`` answers (the same on every call: the handler reads it on
+    #: entry); 30 s by default, so the tests on moto never run out of time.
+    remaining_ms: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 CONTEXT = FakeLambdaContext()
@@ -553,3 +561,124 @@ def test_a_batch_with_an_item_missing_its_key_writes_nothing(table: Any) -> None
     answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
     assert answer["error"] == {"type": "BadRequest", "message": "items 30 lack the table's key attributes pk, sk: nothing was written"}
     assert table.scan()["Count"] == 0
+
+
+# --- DynamoDB unreachable: an answer before the function's timeout (real sockets, no moto) ------------
+
+
+@pytest.fixture()
+def outside_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The handler's environment without moto, which would answer in DynamoDB's place: each test
+    points AWS_ENDPOINT_URL at a local socket."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv(handler.TABLE_NAME_VARIABLE, TABLE)
+    monkeypatch.setenv(handler.KEY_NAMES_VARIABLE, "pk,sk")
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    # A fresh default session: no enforcer hook of another test, and a new client with the test's timeouts.
+    boto3.setup_default_session()
+    handler._table_named.cache_clear()
+    yield
+    boto3.setup_default_session()
+    handler._table_named.cache_clear()
+
+
+@pytest.fixture()
+def silent_endpoint(outside_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DynamoDB's endpoint is a socket that accepts connections (the kernel completes them) but never reads or answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        yield url
+
+
+@pytest.fixture()
+def refusing_endpoint(outside_moto: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DynamoDB's endpoint is a free port nothing listens on: connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    return url
+
+
+GET = {"action": "get", "key": {"pk": "user#1", "sk": "profile"}}
+#: Lambda's default timeout.
+THREE_SECONDS = FakeLambdaContext(remaining_ms=3000)
+
+
+def _timed(event: dict[str, Any], context: FakeLambdaContext) -> tuple[dict[str, Any], float]:
+    started = time.monotonic()
+    answer = handler.handler(event, context)
+    return answer, time.monotonic() - started
+
+
+def test_an_endpoint_that_never_answers_is_a_timeout_error_before_the_functions_timeout(silent_endpoint: str) -> None:
+    answer, seconds = _timed(GET, THREE_SECONDS)
+    assert (answer["ok"], answer["error"]["type"], seconds < 3.0) == (False, "ReadTimeoutError", True)
+
+
+def test_a_refused_connection_is_an_error_answered_quickly(refusing_endpoint: str) -> None:
+    answer, seconds = _timed(GET, FakeLambdaContext(remaining_ms=10_000))
+    assert (answer["ok"], answer["error"]["type"], seconds < 3.0) == (False, "EndpointConnectionError", True)
+
+
+def test_no_answer_says_so_with_the_endpoint_and_the_timeouts(refusing_endpoint: str) -> None:
+    answer = handler.handler(GET, THREE_SECONDS)
+    assert answer["error"]["message"] == (
+        "DynamoDB did not answer in time (connect timeout 0.375 s, read timeout 1.125 s, 1 attempt): "
+        f'Could not connect to the endpoint URL: "{refusing_endpoint}/"'
+    )
+
+
+def test_no_answer_logs_an_error(refusing_endpoint: str, logs: Callable[[], list[dict[str, Any]]]) -> None:
+    handler.handler(GET, THREE_SECONDS)
+    assert [(r["level"], r["error"], r["action"]) for r in logs()] == [("ERROR", "EndpointConnectionError", "get")]
+
+
+@pytest.mark.parametrize(
+    ("remaining_ms", "connect", "read", "attempts"),
+    [
+        (10_000, 0.5, 1.5, 2),  # 5 s for a call: 1 s of backoff, two attempts of 2 s split 1:3
+        (3_000, 0.375, 1.125, 1),  # 1.5 s for a call: too little for two attempts and the backoff
+        (900_000, 2.0, 5.0, 2),  # the caps
+        (100, 0.1, 0.1, 1),  # the floor
+    ],
+)
+def test_the_clients_timeouts_follow_the_time_left_when_it_is_made(table: Any, remaining_ms: int, connect: float, read: float, attempts: int) -> None:
+    handler.handler({"action": "scan"}, FakeLambdaContext(remaining_ms=remaining_ms))
+    config = handler._table_named(TABLE).meta.client.meta.config
+    assert (config.connect_timeout, config.read_timeout, config.retries) == (connect, read, {"mode": "standard", "total_max_attempts": attempts})
+
+
+def test_a_batch_dynamodb_never_answers_reports_every_item_before_the_functions_timeout(silent_endpoint: str) -> None:
+    items = [{"pk": "batch", "sk": f"{i:03}"} for i in range(60)]
+    answer, seconds = _timed({"action": "batch_write", "items": items, "overwrite": True}, THREE_SECONDS)
+    assert (answer["error"]["type"], answer["unprocessed"], seconds < 3.0) == ("UnprocessedItems", items, True)
+
+
+def test_a_batch_without_time_for_one_call_writes_nothing_and_says_time_ran_out(table: Any) -> None:
+    handler.handler({"action": "scan"}, FakeLambdaContext(remaining_ms=10_000))  # the client: 5 s per call at worst
+    items = [{"pk": "batch", "sk": f"{i:03}"} for i in range(60)]
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, FakeLambdaContext(remaining_ms=4_000))
+    assert (answer["error"]["type"], answer["unprocessed"], table.scan()["Count"]) == ("UnprocessedItems", items, 0)
+    assert answer["error"]["message"].startswith("time ran out (")
+    assert answer["error"]["message"].endswith("s left, one DynamoDB call may take 5 s): 60 of 60 items were not written")
+
+
+def test_a_batch_the_time_stops_midway_reports_exactly_the_items_not_written(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = handler.write_batch
+
+    def then_out_of_time(client: Any, request_items: dict[str, Any]) -> dict[str, Any]:
+        unprocessed = real(client, request_items)
+        monkeypatch.setattr(handler, "_deadline", time.monotonic())  # the invocation's time is up
+        return unprocessed
+
+    monkeypatch.setattr(handler, "write_batch", then_out_of_time)
+    items = [{"pk": "batch", "sk": f"{i:03}"} for i in range(60)]
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
+    assert (answer["unprocessed"], _sks_in_table(table, "batch")) == (items[25:], {item["sk"] for item in items[:25]})

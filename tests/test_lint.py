@@ -45,6 +45,7 @@ def test_every_lambda_feature_statement_has_no_findings() -> None:
         subnet_ids=("subnet-0123456789abcdef0",),
         security_group_ids=("sg-0123456789abcdef0",),
         dead_letter_target_arn="arn:aws:sqs:eu-west-1:123456789012:orders-dlq",
+        dead_letter_kms_key_arn=KEY,
         environment_kms_key_arn=KEY,
     )
     extras = PolicyDocument().with_statements(key_statement(Access.READ_WRITE.actions, KEY), *statements(use))

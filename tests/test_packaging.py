@@ -140,7 +140,6 @@ def test_platform_tags_follow_the_runtimes_glibc() -> None:
 
 
 def test_a_dependency_without_a_wheel_fails_and_writes_nothing(tmp_path: Path) -> None:
-    from lambda_dynamodb import LambdaDynamoDb
     from lambda_dynamodb.synth import synth_atomically
 
     folder, cache = code_dir(tmp_path, "numpy==1.21.0\n"), tmp_path / "cache"

@@ -83,8 +83,16 @@ def test_pass_through_grants_no_xray() -> None:
         ({"dead_letter_target_arn": "arn:aws:sqs:eu-west-1:123456789012:dlq"}, {("sqs:SendMessage", "arn:aws:sqs:eu-west-1:123456789012:dlq")}),
         ({"dead_letter_target_arn": "arn:aws:sns:eu-west-1:123456789012:dlq"}, {("sns:Publish", "arn:aws:sns:eu-west-1:123456789012:dlq")}),
         ({"environment_kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}, {("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/k")}),
+        (
+            {"dead_letter_target_arn": "arn:aws:sqs:eu-west-1:123456789012:dlq", "dead_letter_kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/q"},
+            {
+                ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:123456789012:dlq"),
+                ("kms:GenerateDataKey", "arn:aws:kms:eu-west-1:123456789012:key/q"),
+                ("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/q"),
+            },
+        ),
     ],
-    ids=["sqs dead letters", "sns dead letters", "environment key"],
+    ids=["sqs dead letters", "sns dead letters", "environment key", "encrypted dead letters"],
 )
 def test_each_feature_adds_what_lambda_calls_for_it(feature: dict[str, str], expected: set[tuple[str, str]]) -> None:
     base = ServiceUse(log_group="/aws/lambda/f", tracing=TracingMode.PASS_THROUGH)

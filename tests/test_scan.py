@@ -15,6 +15,7 @@ import pytest
 from lambda_dynamodb import LambdaDynamoDb
 
 from conftest import PROJECT_DIR, STACK, module_settings, synth_stack
+from lambda_dynamodb.code_package import archive
 
 CONFIG = PROJECT_DIR / ".checkov.yaml"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -69,7 +70,11 @@ def test_opt_in_settings_pass_the_skipped_checks_too(tmp_path: Path) -> None:
             subnet_ids=("subnet-0123456789abcdef0",),
             security_group_ids=("sg-0123456789abcdef0",),
             code_signing_config_arn="arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdefg",
+            # Code signing needs the user's signed zip: the module's own zip is unsigned.
+            package=archive((PROJECT_DIR / "lambda").resolve()),
+            package_signed=True,
         ),
+        check_code=False,
     )
     synth_stack(tmp_path, lambda stack: LambdaDynamoDb(stack, "module", hardened))
     report = checkov(tmp_path / "stacks" / STACK, "--framework", "terraform_json", "--skip-download")

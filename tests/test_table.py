@@ -31,9 +31,10 @@ def test_default_table_keys(synthesized) -> None:
     assert table["attribute"] == [{"name": "pk", "type": "S"}, {"name": "sk", "type": "S"}]
 
 
-def test_default_table_has_no_indexes_ttl_or_stream(synthesized) -> None:
+def test_default_table_has_no_indexes_or_stream_and_ttl_explicitly_off(synthesized) -> None:
     table = only(synthesized("default"), TABLE)
-    assert not {"global_secondary_index", "local_secondary_index", "ttl", "stream_enabled"} & table.keys()
+    assert not {"global_secondary_index", "local_secondary_index", "stream_enabled"} & table.keys()
+    assert table["ttl"] == {"enabled": False}
 
 
 def test_indexes_ttl_and_attribute_types(synthesized) -> None:

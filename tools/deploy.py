@@ -89,6 +89,9 @@ def deploy(target: str, outdir: Path, env: dict[str, str]) -> None:
     with stages.stage(_target_stage_name(target)):
         env, started = _target_environment(target, env)
     try:
+        if state_file(outdir).exists():
+            with stages.stage("check the update for what AWS would refuse (terraform plan)"):
+                _preflight(outdir, env)
         with stages.stage("synthesize and deploy with cdktf (terraform apply)"):
             _cdktf(["deploy", STACK, "--auto-approve", "--skip-provider-lock", "--output", str(outdir)], env)
             _deployed_target_file().write_text(target)
@@ -204,6 +207,27 @@ def _forget_deployment(outdir: Path) -> None:
     state = state_file(outdir)
     for path in (state, state.with_name(state.name + ".backup")):
         path.unlink(missing_ok=True)
+
+
+def _preflight(outdir: Path, env: dict[str, str]) -> None:
+    """An update the emulator would take but AWS would refuse or leave half done is refused here,
+    on either target, so that the local deploy behaves like the real one (see plan_checks)."""
+    import main
+    from plan_checks import aws_findings
+
+    with environment({**env, "CDKTF_OUTDIR": str(outdir)}, replace=True):
+        if main.main(environ=os.environ) != 0:
+            raise DeployError("synthesis failed; the error is above")
+    plan_file = outdir / "stacks" / STACK / ".preflight.tfplan"
+    try:
+        _terraform(["init", "-input=false", "-no-color"], outdir, env)
+        _terraform(["plan", "-input=false", "-no-color", f"-out={plan_file}"], outdir, env)
+        findings = aws_findings(json.loads(_terraform(["show", "-json", str(plan_file)], outdir, env)))
+    finally:
+        plan_file.unlink(missing_ok=True)
+    if findings:
+        raise DeployError("this update would fail or leave things behind on AWS (the emulator would take it):\n" + "\n".join(f"  - {f}" for f in findings))
+    print("    nothing in the update that AWS would refuse", flush=True)
 
 
 def _cdktf(args: list[str], env: dict[str, str]) -> None:

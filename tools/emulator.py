@@ -29,6 +29,9 @@ HOST = "127.0.0.1"
 #: moto's default account: deployments to it yield the reference walkthrough's ARNs.
 ACCOUNT = "123456789012"
 START_TIMEOUT_SECONDS = 30.0
+#: moto enforces no Lambda concurrency quota unless told one: with AWS's default regional quota
+#: it refuses, as AWS does, a reservation that leaves fewer than 100 executions unreserved.
+LAMBDA_CONCURRENCY_QUOTA = 1000
 
 
 class EmulatorError(RuntimeError):
@@ -97,8 +100,9 @@ def start(
         raise EmulatorError(f"port {port} on {HOST} is taken by another process: free it, or unset EMULATOR_PORT to use a free port")
     state_dir.mkdir(parents=True, exist_ok=True)
     log = (state_dir / "emulator.log").open("wb")
+    env = {**os.environ, "MOTO_LAMBDA_CONCURRENCY_QUOTA": str(LAMBDA_CONCURRENCY_QUOTA)}
     process = subprocess.Popen(
-        list(command or moto_command(port)), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        list(command or moto_command(port)), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
     )
     emulator = Emulator(port=port, pid=process.pid)
     _wait_until_it_answers(process, emulator, state_dir, timeout)

@@ -37,8 +37,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 import emulator  # noqa: E402
 from deploy import DeployError, Stages, aws_environment, deployed_target, start_emulator, state_file  # noqa: E402
 from lambda_dynamodb.permissions import permission_plan  # noqa: E402
-from lambda_dynamodb.policy import ArnContext  # noqa: E402
 from lambda_dynamodb.synth import replace_folder  # noqa: E402
+from plan_checks import plan_arn_context  # noqa: E402
 from plan_diagram import dot_source  # noqa: E402
 from plan_review import STACK, Reasons, summary_markdown  # noqa: E402
 from terraform_cli import TerraformMissing, terraform_binary, terraform_env  # noqa: E402
@@ -196,19 +196,6 @@ def permission_reasons(plan: Mapping[str, Any]) -> Reasons:
     settings = main.app_settings(main.load_context(), permissions=False)
     rows = permission_plan(settings.module_settings(), context).rows
     return {(row.action, row.resource): "; ".join(row.why) for row in rows}
-
-
-def plan_arn_context(plan: Mapping[str, Any]) -> ArnContext | None:
-    """Partition, region and account as the plan read them (its data sources), if it did."""
-    values = {
-        entry["type"]: entry.get("values", {})
-        for entry in plan.get("prior_state", {}).get("values", {}).get("root_module", {}).get("resources", [])
-        if entry.get("mode") == "data"
-    }
-    try:
-        return ArnContext(values["aws_partition"]["partition"], values["aws_region"]["name"], values["aws_caller_identity"]["account_id"])
-    except KeyError:
-        return None
 
 
 def _terraform(args: list[str], stack_dir: Path, env: Mapping[str, str]) -> str:

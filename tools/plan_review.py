@@ -1,7 +1,8 @@
 """A reviewer's summary of a Terraform plan (`terraform show -json`): pure, no Terraform needed.
 
-Replacements first (a replaced table is an empty table), then the counts, every resource
-change, and the IAM permissions added or removed as action x resource.
+Replacements first (a replaced table is an empty table), and what AWS would refuse or leave
+half done (see :mod:`plan_checks`), then the counts, every resource change, and the IAM
+permissions added or removed as action x resource.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from lambda_dynamodb.policy import Effect
+from plan_checks import aws_findings
 
 STACK = "lambda-dynamodb"
 Json = Mapping[str, Any]
@@ -249,7 +251,7 @@ def summary_markdown(plan: Json, stack: str = STACK, reasons: Reasons | None = N
     changes = resource_changes(plan)
     total = counts(changes)
     lines = [f"# Plan review: {stack}", ""]
-    warnings = _warnings(changes)
+    warnings = _warnings(changes) + [f"**ON AWS: {finding}**" for finding in aws_findings(plan)]
     if warnings:
         lines += [*warnings, ""]
     lines += [_counts_line(total), "", "## Resource changes", ""]

@@ -27,6 +27,10 @@ KEY_NAMES_VARIABLE = "TABLE_KEY_NAMES"
 DEPENDENCY_PACKAGING = DependencyPackaging.BUNDLED
 #: What Lambda's Python runtimes include themselves (the AWS SDK for Python): not packaged.
 RUNTIME_PROVIDED: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
+#: AWS's default regional Lambda concurrency quota (raise it with a quota request).
+CONCURRENCY_QUOTA = 1000
+#: What Lambda keeps unreserved out of the quota, whatever is reserved for functions.
+UNRESERVED_CONCURRENCY = 100
 #: A year: the floor that common compliance scanners (checkov CKV_AWS_338) ask for.
 LOG_RETENTION_DAYS = 365
 IAM_PATH = "/"

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import AssetType, Fn, TerraformAsset
+from cdktf import AssetType, Fn, Op, Precondition, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
@@ -31,6 +31,16 @@ from .tokens import is_unresolved, terraform_value
 LOG_FORMAT = "JSON"
 
 __all__ = ["LOG_FORMAT", "Function", "log_group_name"]
+
+
+def _log_key_in_region(key_arn: str | None, region: str) -> TerraformResourceLifecycle | None:
+    """CloudWatch Logs uses only keys of its own region: checked by Terraform at plan time, where
+    the stack's region is known (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
+    if key_arn is None:
+        return None
+    in_region = Op.eq(Fn.element(Fn.split(":", key_arn), 3), region)
+    message = f"function.log_kms_key_arn '{key_arn}' is invalid: a KMS key in the stack's region: CloudWatch Logs only uses keys of its own region"
+    return TerraformResourceLifecycle(precondition=[Precondition(condition=in_region, error_message=message)])
 
 
 def _feature_arguments(settings: FunctionSettings) -> dict[str, object]:
@@ -122,7 +132,11 @@ class Function(Construct):
             retention_in_days=settings.log_retention_days,
             kms_key_id=settings.log_kms_key_arn,
             tags=dict(settings.tags) or None,
+            lifecycle=_log_key_in_region(settings.log_kms_key_arn, role.arn_context.region),
         )
+        if settings.import_log_group:
+            # A group Lambda (or an earlier stack) created: adopted, not created again.
+            self._log_group.import_from(log_group_name(settings.name))
         role.add_statements(*statements(ServiceUse.of(settings), logs))
         built = code if code is not None or settings.package is not None else build(settings)
         self._asset, package = _code(self, settings, built)

@@ -13,7 +13,9 @@ call is a :class:`Requirement` (action, resource, why) and the role is granted e
 - VPC: Lambda creates, describes and deletes the function's network interfaces (the actions of
   AWSLambdaVPCAccessExecutionRole) https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html
 - dead-letter target: Lambda sends failed asynchronous events there (sqs:SendMessage or
-  sns:Publish) https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+  sns:Publish) https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html;
+  a target encrypted with a customer-managed key also needs kms:GenerateDataKey and kms:Decrypt on
+  that key (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html)
 - environment key: Lambda decrypts the environment variables with it (kms:Decrypt)
   https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from .enums import LogsMode, TracingMode
@@ -55,8 +58,20 @@ VPC_INTERFACE_ACTIONS: tuple[str, ...] = (
 ENVIRONMENT_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 #: Sending a failed asynchronous event to the dead-letter target, by its service.
 DEAD_LETTER_ACTIONS: dict[str, tuple[str, ...]] = {"sqs": ("sqs:SendMessage",), "sns": ("sns:Publish",)}
+#: Sending to a target encrypted with a customer-managed key: the sender makes the data key.
+DEAD_LETTER_KEY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey", "kms:Decrypt")
 
 NETWORK_INTERFACES = Arn("ec2", "network-interface/*")
+
+
+class Feature(str, Enum):
+    """What of the function's configuration makes Lambda call with the role."""
+
+    LOGS = "logs"
+    TRACING = "tracing"
+    VPC = "vpc"
+    ENVIRONMENT_KEY = "environment key"
+    DEAD_LETTERS = "dead letters"
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,7 @@ class Requirement:
     resource: Arn
     #: Why Lambda makes it, e.g. "Lambda sends traces to X-Ray (tracing Active)".
     reason: str
+    feature: Feature
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,7 @@ class ServiceUse:
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     dead_letter_target_arn: str | None = None
+    dead_letter_kms_key_arn: str | None = None
     environment_kms_key_arn: str | None = None
 
     @classmethod
@@ -88,6 +105,7 @@ class ServiceUse:
             subnet_ids=tuple(settings.subnet_ids),
             security_group_ids=tuple(settings.security_group_ids),
             dead_letter_target_arn=settings.dead_letter_target_arn,
+            dead_letter_kms_key_arn=settings.dead_letter_kms_key_arn,
             environment_kms_key_arn=settings.environment_kms_key_arn,
         )
 
@@ -114,29 +132,35 @@ def log_group_name(function_name: str) -> str:
 def requirements(use: ServiceUse) -> tuple[Requirement, ...]:
     """Every call Lambda makes with the role for ``use``, in the order of the module's statements."""
     streams = Arn("logs", f"log-group:{use.log_group}:log-stream:*")
-    found = [Requirement(action, streams, f"Lambda writes the function's logs to {use.log_group}") for action in LOG_WRITE_ACTIONS]
+    found = _each(LOG_WRITE_ACTIONS, streams, f"Lambda writes the function's logs to {use.log_group}", Feature.LOGS)
     if use.tracing is TracingMode.ACTIVE:
-        found += [Requirement(action, ANY_RESOURCE, "Lambda sends traces to X-Ray (tracing Active)") for action in TRACING_ACTIONS]
+        found += _each(TRACING_ACTIONS, ANY_RESOURCE, "Lambda sends traces to X-Ray (tracing Active)", Feature.TRACING)
     if use.subnet_ids:
         found += _vpc_requirements(use.subnet_ids, use.security_group_ids)
     if use.environment_kms_key_arn:
         key = Arn.of(use.environment_kms_key_arn)
-        found += [Requirement(action, key, "Lambda decrypts the environment with its KMS key") for action in ENVIRONMENT_KEY_ACTIONS]
+        found += _each(ENVIRONMENT_KEY_ACTIONS, key, "Lambda decrypts the environment with its KMS key", Feature.ENVIRONMENT_KEY)
     if use.dead_letter_target_arn:
-        target = Arn.of(use.dead_letter_target_arn)
         actions = DEAD_LETTER_ACTIONS[_service(use.dead_letter_target_arn)]
-        found += [Requirement(action, target, "Lambda sends failed asynchronous events to the dead-letter target") for action in actions]
+        why = "Lambda sends failed asynchronous events to the dead-letter target"
+        found += _each(actions, Arn.of(use.dead_letter_target_arn), why, Feature.DEAD_LETTERS)
+    if use.dead_letter_target_arn and use.dead_letter_kms_key_arn:
+        why = "Lambda encrypts dead letters with the target's KMS key"
+        found += _each(DEAD_LETTER_KEY_ACTIONS, Arn.of(use.dead_letter_kms_key_arn), why, Feature.DEAD_LETTERS)
     return tuple(found)
+
+
+def _each(actions: tuple[str, ...], resource: Arn, reason: str, feature: Feature) -> list[Requirement]:
+    return [Requirement(action, resource, reason, feature) for action in actions]
 
 
 def _vpc_requirements(subnet_ids: tuple[str, ...], security_group_ids: tuple[str, ...]) -> list[Requirement]:
     why = "Lambda manages the function's network interfaces in its VPC"
-    found = [Requirement(action, ANY_RESOURCE, why) for action in VPC_DESCRIBE_ACTIONS]
+    found = _each(VPC_DESCRIBE_ACTIONS, ANY_RESOURCE, why, Feature.VPC)
     # Creating an interface is authorized on the interface, its subnet and its security groups.
-    created_on = (NETWORK_INTERFACES, *_subnets(subnet_ids), *_security_groups(security_group_ids))
-    found += [Requirement("ec2:CreateNetworkInterface", resource, why) for resource in created_on]
-    found += [Requirement(action, NETWORK_INTERFACES, why) for action in VPC_INTERFACE_ACTIONS[1:]]
-    return found
+    for resource in (NETWORK_INTERFACES, *_subnets(subnet_ids), *_security_groups(security_group_ids)):
+        found += _each(("ec2:CreateNetworkInterface",), resource, why, Feature.VPC)
+    return found + _each(VPC_INTERFACE_ACTIONS[1:], NETWORK_INTERFACES, why, Feature.VPC)
 
 
 def _subnets(subnet_ids: tuple[str, ...]) -> tuple[Arn, ...]:
@@ -166,6 +190,8 @@ def statements(use: ServiceUse, logs: LogsMode = LogsMode.SCOPED) -> tuple[State
     if use.dead_letter_target_arn:
         target = use.dead_letter_target_arn
         found += (Statement(DEAD_LETTER_ACTIONS[_service(target)], (Arn.of(target),)),)
+        if use.dead_letter_kms_key_arn:
+            found += (Statement(DEAD_LETTER_KEY_ACTIONS, (Arn.of(use.dead_letter_kms_key_arn),)),)
     return found
 
 

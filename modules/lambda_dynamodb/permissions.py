@@ -101,7 +101,7 @@ def permission_plan(settings: LambdaDynamoDbSettings, context: ArnContext = PLAC
     """Judge every permission of the role ``settings`` describe (settings must be valid)."""
     analysis = code_analysis(Path(settings.function.source_dir)) if settings.check_code else None
     table = _table_arn(settings)
-    table_actions, access_errors = _table_actions(settings, analysis, table)
+    table_actions, access_errors = _table_actions(settings, analysis)
     grants = _grants(settings, table_actions, table)
     needs = _code_needs(analysis, settings.table.name, table) + _lambda_needs(settings)
     document = PolicyDocument(tuple(grant.statement for grant in grants)).render(context)
@@ -133,7 +133,7 @@ def _table_arn(settings: LambdaDynamoDbSettings) -> Arn:
     return Arn.of(table.arn) if isinstance(table, ExistingTable) and table.arn else table_arn(table.name)
 
 
-def _table_actions(settings: LambdaDynamoDbSettings, analysis: CodeAnalysis | None, table: Arn) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _table_actions(settings: LambdaDynamoDbSettings, analysis: CodeAnalysis | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The table actions granted, and the problems of ``from_code``."""
     if not (isinstance(settings.access, str) and settings.access == Access.FROM_CODE):
         return resolve_actions(settings.access, settings.allow_wildcard_actions), ()

@@ -63,6 +63,11 @@ class FunctionRole(Construct):
         self._permissions.put_statement(_terraform_statements(self._document, self._context))
 
     @property
+    def arn_context(self) -> ArnContext:
+        """The stack's partition, region and account, as Terraform expressions."""
+        return self._context
+
+    @property
     def document(self) -> PolicyDocument:
         """The policy's statements as a pure-Python model (render it with concrete values)."""
         return self._document

@@ -72,7 +72,11 @@ class TableSettings:
     attributes: tuple[Attribute, ...] = field(default_factory=_default_attributes)
     global_indexes: tuple[GlobalIndex, ...] = ()
     local_indexes: tuple[LocalIndex, ...] = ()
+    #: The attribute whose epoch-seconds value expires an item (TTL on), or None (TTL off).
     ttl_attribute: str | None = None
+    #: The attribute TTL was on before, when turning it off: DynamoDB's UpdateTimeToLive needs its
+    #: name to turn TTL off, and moving TTL to another attribute takes two deploys (see validation).
+    previous_ttl_attribute: str | None = None
     stream: StreamViewType | None = None
     point_in_time_recovery: bool = True
     deletion_protection: bool = True
@@ -126,14 +130,27 @@ class FunctionSettings:
     key_names_variable: str = defaults.KEY_NAMES_VARIABLE
     environment: Mapping[str, str] = field(default_factory=_frozen_mapping)
     log_retention_days: int = defaults.LOG_RETENTION_DAYS
-    #: Opt-in hardening (each off by default; see the README's checkov section).
+    #: Opt-in hardening (each off by default; see docs/security.md and docs/real-aws.md).
+    #: Executions reserved for the function, out of the account's regional ``concurrency_quota``,
+    #: of which Lambda keeps 100 unreserved.
     reserved_concurrency: int | None = None
+    #: The account's regional Lambda concurrency quota (AWS's default 1000; new accounts may have 10).
+    concurrency_quota: int = defaults.CONCURRENCY_QUOTA
     dead_letter_target_arn: str | None = None
+    #: The customer-managed key the dead-letter queue or topic is encrypted with: Lambda then
+    #: needs kms:GenerateDataKey and kms:Decrypt on it, which the role is granted.
+    dead_letter_kms_key_arn: str | None = None
     environment_kms_key_arn: str | None = None
+    #: Must be in the stack's region, with a key policy that lets CloudWatch Logs use it.
     log_kms_key_arn: str | None = None
+    #: Adopt an existing ``/aws/lambda/<name>`` log group (a Terraform import) instead of failing to create it.
+    import_log_group: bool = False
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
+    #: Needs ``package`` to be a zip signed with AWS Signer, and ``package_signed=True``.
     code_signing_config_arn: str | None = None
+    #: ``package`` is signed (AWS Signer): what a code signing config with an Enforce policy needs.
+    package_signed: bool = False
     tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
 
 

@@ -129,12 +129,23 @@ def _table_arguments(settings: TableSettings) -> dict[str, object]:
         "local_secondary_index": [_local_index(i) for i in settings.local_indexes] or None,
         "tags": dict(settings.tags) or None,
     }
-    if settings.ttl_attribute:
-        arguments["ttl"] = DynamodbTableTtl(attribute_name=settings.ttl_attribute, enabled=True)
+    arguments["ttl"] = _ttl(settings)
     if settings.stream:
         arguments["stream_enabled"] = True
         arguments["stream_view_type"] = StreamViewType(settings.stream).value
     return arguments
+
+
+def _ttl(settings: TableSettings) -> DynamodbTableTtl:
+    """Always explicit: a missing ``ttl`` block leaves TTL as it is, so removing the setting
+    would leave TTL on. Turning it off names the attribute it was on, which DynamoDB's
+    UpdateTimeToLive needs (the provider sends the configured name); off from the start needs none.
+    """
+    if settings.ttl_attribute:
+        return DynamodbTableTtl(attribute_name=settings.ttl_attribute, enabled=True)
+    if settings.previous_ttl_attribute:
+        return DynamodbTableTtl(attribute_name=settings.previous_ttl_attribute, enabled=False)
+    return DynamodbTableTtl(enabled=False)
 
 
 def _global_index(index: GlobalIndex) -> DynamodbTableGlobalSecondaryIndex:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 
+from . import defaults
 from .access import access_problems
 from .code_package import source_files
 from .enums import Architecture, AttributeType, DependencyPackaging, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
@@ -53,6 +54,39 @@ KMS_KEY_RULE = "a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key i
 DEAD_LETTER_RULE = "an SQS queue or SNS topic ARN"
 CODE_SIGNING_RULE = "a code signing config ARN, arn:<partition>:lambda:<region>:<account>:code-signing-config:csc-<id>"
 CONCURRENCY_RULE = "a whole number of executions, 0 or more (0 stops the function)"
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html: Lambda keeps 100
+#: executions of the account's regional quota unreserved; PutFunctionConcurrency runs after the
+#: function is created, so a reservation that does not fit leaves a created, tainted function.
+RESERVED_CONCURRENCY_RULE = (
+    "at most {most}: Lambda keeps {unreserved} of the account's regional concurrency quota ({quota}, concurrency_quota) "
+    "unreserved, and the reservation is made after the function is created, so one that does not fit fails the "
+    "deploy with the function left tainted (new accounts may have a quota of 10, where none fits). "
+    "Ask AWS to raise the quota, then set concurrency_quota"
+)
+CONCURRENCY_QUOTA_RULE = "a whole number of concurrent executions, 10 or more (AWS's default is 1000)"
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html: with an Enforce
+#: policy Lambda refuses code without a valid signature, and the module zips unsigned code.
+CODE_SIGNING_PACKAGE_RULE = (
+    "Lambda refuses unsigned code under an Enforce policy, and the zip the module builds is unsigned: "
+    "give the zip signed with AWS Signer as package, with package_signed=True"
+)
+PACKAGE_SIGNED_RULE = "package_signed says the given package is signed: it needs a package"
+DEAD_LETTER_KEY_RULE = "a key for the dead-letter target: it needs dead_letter_target_arn"
+#: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 4 KB for all of a
+#: function's environment variables together.
+MAX_ENVIRONMENT_BYTES = 4096
+ENVIRONMENT_SIZE_RULE = (
+    "Lambda refuses environments over 4 KB ({limit} bytes of names and values together); with the "
+    "variables the module sets these are {size} bytes"
+)
+#: DynamoDB refuses UpdateTimeToLive to another attribute while TTL is on ("TimeToLive is active
+#: on a different AttributeName"), and turning it off takes effect within an hour
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-how-to.html).
+TTL_RENAME_RULE = (
+    "DynamoDB refuses to move TTL to another attribute while it is on (\"TimeToLive is active on a different "
+    "AttributeName\"): deploy twice, first ttl_attribute=None with previous_ttl_attribute={old!r} (TTL off, "
+    "which DynamoDB may take up to an hour to finish), then ttl_attribute={new!r}"
+)
 SUBNET_RULE = "subnet-<8 or 17 hex digits>"
 SECURITY_GROUP_RULE = "sg-<8 or 17 hex digits>"
 VPC_RULE = "a function in a VPC needs at least one subnet and one security group"
@@ -102,6 +136,8 @@ def settings_problems(settings: LambdaDynamoDbSettings, *, permissions: bool = T
     problems += access_problems(settings.access, settings.allow_wildcard_actions)
     problems += enum_problems("logs", settings.logs, LogsMode)
     problems += check_code_problems(settings)
+    if not problems:
+        problems += environment_size_problems(settings)
     if permissions and not problems and is_checkable(settings):
         problems += permission_plan(settings).errors
     return problems
@@ -145,11 +181,19 @@ def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
     yield from _index_problems(table)
     if table.kms_key_arn is not None:
         yield from _pattern("table.kms_key_arn", table.kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE)
-    if table.ttl_attribute is not None:
-        yield from _length("table.ttl_attribute", table.ttl_attribute, 1, 255, ATTRIBUTE_NAME_RULE)
+    yield from _ttl_problems(table)
     if table.stream is not None:
         yield from enum_problems("table.stream", table.stream, StreamViewType)
     yield from _tag_problems("table.tags", table.tags)
+
+
+def _ttl_problems(table: TableSettings) -> Iterator[str]:
+    for field, name in (("table.ttl_attribute", table.ttl_attribute), ("table.previous_ttl_attribute", table.previous_ttl_attribute)):
+        if name is not None:
+            yield from _length(field, name, 1, 255, ATTRIBUTE_NAME_RULE)
+    old, new = table.previous_ttl_attribute, table.ttl_attribute
+    if old is not None and new is not None and old != new:
+        yield problem("table.ttl_attribute", new, TTL_RENAME_RULE.format(old=old, new=new))
 
 
 def _key_fields(table: TableSettings) -> Iterator[tuple[str, str]]:
@@ -211,10 +255,13 @@ def _known_retention(days: object) -> bool:
 
 
 def _hardening_problems(function: FunctionSettings) -> Iterator[str]:
-    if function.reserved_concurrency is not None:
-        yield from _int_range("function.reserved_concurrency", function.reserved_concurrency, 0, 1_000_000, CONCURRENCY_RULE)
+    yield from _concurrency_problems(function)
+    yield from _code_signing_problems(function)
+    if function.dead_letter_kms_key_arn is not None and function.dead_letter_target_arn is None:
+        yield problem("function.dead_letter_kms_key_arn", function.dead_letter_kms_key_arn, DEAD_LETTER_KEY_RULE)
     optional_arns = (
         ("function.dead_letter_target_arn", function.dead_letter_target_arn, _DEAD_LETTER_ARN, DEAD_LETTER_RULE),
+        ("function.dead_letter_kms_key_arn", function.dead_letter_kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE),
         ("function.environment_kms_key_arn", function.environment_kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE),
         ("function.log_kms_key_arn", function.log_kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE),
         ("function.code_signing_config_arn", function.code_signing_config_arn, _CODE_SIGNING_ARN, CODE_SIGNING_RULE),
@@ -228,6 +275,43 @@ def _hardening_problems(function: FunctionSettings) -> Iterator[str]:
         yield from _pattern(f"function.security_group_ids[{index}]", group, _SECURITY_GROUP, SECURITY_GROUP_RULE)
     if bool(function.subnet_ids) != bool(function.security_group_ids):
         yield problem("function.subnet_ids", list(function.subnet_ids), VPC_RULE)
+
+
+def _concurrency_problems(function: FunctionSettings) -> Iterator[str]:
+    quota_problems = _int_range("function.concurrency_quota", function.concurrency_quota, 10, 10_000_000, CONCURRENCY_QUOTA_RULE)
+    yield from quota_problems
+    reserved = function.reserved_concurrency
+    if reserved is None:
+        return
+    range_problems = _int_range("function.reserved_concurrency", reserved, 0, 10_000_000, CONCURRENCY_RULE)
+    yield from range_problems
+    most = function.concurrency_quota - defaults.UNRESERVED_CONCURRENCY if not quota_problems else None
+    if not range_problems and most is not None and not is_unresolved(reserved) and reserved > most:
+        rule = RESERVED_CONCURRENCY_RULE.format(most=max(most, 0), unreserved=defaults.UNRESERVED_CONCURRENCY, quota=function.concurrency_quota)
+        yield problem("function.reserved_concurrency", reserved, rule)
+
+
+def _code_signing_problems(function: FunctionSettings) -> Iterator[str]:
+    if not isinstance(function.package_signed, bool):
+        yield problem("function.package_signed", function.package_signed, "true or false")
+    elif function.package_signed and function.package is None:
+        yield problem("function.package_signed", True, PACKAGE_SIGNED_RULE)
+    if function.code_signing_config_arn is not None and not (function.package is not None and function.package_signed is True):
+        yield problem("function.code_signing_config_arn", function.code_signing_config_arn, CODE_SIGNING_PACKAGE_RULE)
+
+
+def environment_size_problems(settings: LambdaDynamoDbSettings) -> list[str]:
+    """The function's environment, with the variables the module adds, within Lambda's 4 KB."""
+    function, table = settings.function, settings.table
+    key_names = table.key_names if isinstance(table, ExistingTable) else (table.partition_key, table.sort_key)
+    variables = {**function.environment, function.table_name_variable: table.name}
+    variables[function.key_names_variable] = ",".join(name for name in key_names if name)
+    if any(is_unresolved(part) or not isinstance(part, str) for pair in variables.items() for part in pair):
+        return []  # Terraform's values: their size is only known at plan time
+    size = sum(len(name.encode()) + len(value.encode()) for name, value in variables.items())
+    if size <= MAX_ENVIRONMENT_BYTES:
+        return []
+    return [problem("function.environment", sorted(function.environment), ENVIRONMENT_SIZE_RULE.format(limit=MAX_ENVIRONMENT_BYTES, size=size))]
 
 
 def _env_problems(function: FunctionSettings) -> Iterator[str]:
