@@ -215,6 +215,14 @@ class Deployment:
         raw = json.loads(self.terraform("output", "-json").stdout)
         return {name: entry["value"] for name, entry in raw.items()}
 
+    def plan_next(self, stack_dir: Path) -> dict[str, Any]:
+        """A newer synthesis of the stack over this deployment (its state kept), planned into
+        ``next.plan`` (apply it with ``terraform apply next.plan``); returns the plan's JSON."""
+        shutil.copyfile(stack_dir / "cdk.tf.json", self.stack_dir / "cdk.tf.json")
+        shutil.copytree(stack_dir / "assets", self.stack_dir / "assets", dirs_exist_ok=True)
+        self.terraform("plan", "-input=false", "-no-color", "-out=next.plan")
+        return dict(json.loads(self.terraform("show", "-json", "next.plan").stdout))
+
 
 @contextmanager
 def deployed(

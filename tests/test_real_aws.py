@@ -106,24 +106,17 @@ def ttl_on(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deploymen
 def test_a_real_plan_that_moves_ttl_is_flagged(ttl_on: tuple[Deployment, Any, Path]) -> None:
     deployment, on, tmp = ttl_on
     synthesized(tmp / "moved", replace(on, table=replace(on.table, ttl_attribute="valid_until")))
-    (finding,) = aws_findings(_replan(deployment, tmp / "moved" / "stacks" / "test"))
+    (finding,) = aws_findings(deployment.plan_next(tmp / "moved" / "stacks" / "test"))
     assert "TTL moves from `expires_at` to `valid_until` while it is on" in finding
 
 
 def test_ttl_off_by_name_turns_it_off_on_the_emulator(ttl_on: tuple[Deployment, Any, Path]) -> None:
     deployment, on, tmp = ttl_on
     synthesized(tmp / "off", replace(on, table=replace(on.table, ttl_attribute=None, previous_ttl_attribute="expires_at")))
-    assert aws_findings(_replan(deployment, tmp / "off" / "stacks" / "test")) == []
+    assert aws_findings(deployment.plan_next(tmp / "off" / "stacks" / "test")) == []
     deployment.terraform("apply", "-input=false", "-no-color", "next.plan")
     ttl = deployment.client("dynamodb").describe_time_to_live(TableName="SampleTable")["TimeToLiveDescription"]
     assert ttl["TimeToLiveStatus"] == "DISABLED"
-
-
-def _replan(deployment: Deployment, out: Path) -> dict[str, Any]:
-    shutil.copyfile(out / "cdk.tf.json", deployment.stack_dir / "cdk.tf.json")
-    shutil.copytree(out / "assets", deployment.stack_dir / "assets", dirs_exist_ok=True)
-    deployment.terraform("plan", "-input=false", "-no-color", "-out=next.plan")
-    return json.loads(deployment.terraform("show", "-json", "next.plan").stdout)
 
 
 # --- 2. Reserved concurrency -----------------------------------------------------------------

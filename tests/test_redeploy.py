@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -25,16 +24,6 @@ def every_item(deployment: Deployment) -> list[dict[str, Any]]:
     return sorted((item for page in pages for item in page["Items"]), key=lambda item: item["pk"]["S"])
 
 
-def redeploy(deployment: Deployment, out: Path) -> dict[str, Any]:
-    """The new synthesis over the deployed one (its state kept): plan, then apply."""
-    shutil.copyfile(out / "cdk.tf.json", deployment.stack_dir / "cdk.tf.json")
-    shutil.copytree(out / "assets", deployment.stack_dir / "assets", dirs_exist_ok=True)
-    deployment.terraform("plan", "-input=false", "-no-color", "-out=redeploy.plan")
-    plan = json.loads(deployment.terraform("show", "-json", "redeploy.plan").stdout)
-    deployment.terraform("apply", "-input=false", "-no-color", "redeploy.plan")
-    return plan
-
-
 def test_items_survive_a_redeploy_of_memory_timeout_access_and_code(tmp_path: Path) -> None:
     code = shutil.copytree(PROJECT_DIR / "lambda", tmp_path / "code", ignore=shutil.ignore_patterns("__pycache__"))
     first = settings_for(code)
@@ -50,7 +39,8 @@ def test_items_survive_a_redeploy_of_memory_timeout_access_and_code(tmp_path: Pa
             handler.write("\n# version 2\n")
         second = replace(settings_for(code, memory_mb=512, timeout_seconds=30), access=Access.FROM_CODE)
         synth_stack(tmp_path / "v2", lambda stack: LambdaDynamoDb(stack, "module", second))
-        plan = redeploy(deployment, tmp_path / "v2" / "stacks" / "test")
+        plan = deployment.plan_next(tmp_path / "v2" / "stacks" / "test")
+        deployment.terraform("apply", "-input=false", "-no-color", "next.plan")
 
         actions = {change["address"]: change["change"]["actions"] for change in plan["resource_changes"]}
         assert not [a for a, act in actions.items() if "delete" in act], actions
