@@ -31,7 +31,6 @@ from backends import BackendSettings, add_backend, parse_backend
 from lambda_dynamodb.errors import problem
 from lambda_dynamodb.access import access_problems
 from lambda_dynamodb.dependencies import DependencyInstallError
-from lambda_dynamodb.permissions import permission_plan
 from lambda_dynamodb.validation import enum_problems, region_problems, settings_problems
 
 STACK_NAME = "lambda-dynamodb"
@@ -216,6 +215,11 @@ def build_app(settings: AppSettings, outdir: Path) -> Any:
     return app
 
 
+def app_module(app: Any) -> Any:
+    """The stack's ``LambdaDynamoDb``: what it built, and its permission plan."""
+    return app.node.find_child(STACK_NAME).node.find_child("app")
+
+
 def _outputs(module: Any) -> dict[str, str]:
     return {
         "table_name": module.table.table_name,
@@ -241,14 +245,21 @@ def main(context_path: Path = CDKTF_JSON, environ: Mapping[str, str] = os.enviro
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    built: list[Any] = []
+
+    def build(staging: Path) -> Any:
+        built.append(build_app(settings, staging))
+        return built[-1]
+
     try:
         # Building the function's package can fail too (a dependency with no wheel for Lambda,
         # a package over Lambda's limits): then nothing is written.
-        target = synth_atomically(lambda staging: build_app(settings, staging), outdir(environ))
+        target = synth_atomically(build, outdir(environ))
     except (ConfigurationError, DependencyInstallError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for warning in permission_plan(settings.module_settings()).warnings:
+    # The plan the construct made: its warnings are also CDKTF annotations, for `cdktf synth`.
+    for warning in app_module(built[-1]).permissions.warnings:
         print(warning, file=sys.stderr)
     print(f"synthesized {target / 'stacks' / STACK_NAME / 'cdk.tf.json'}")
     return 0

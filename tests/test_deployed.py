@@ -31,7 +31,7 @@ def module_document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The policy the module renders for the default app, with the emulator's account."""
     settings = main.app_settings(main.load_context(), {})
     app = main.build_app(settings, tmp_path_factory.mktemp("model"))
-    module = app.node.find_child(main.STACK_NAME).node.find_child("app")
+    module = main.app_module(app)
     return module.role.document.render(ArnContext(*REFERENCE_ARNS))
 
 

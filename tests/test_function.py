@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
-from lambda_dynamodb.code_package import archive, build, source_hash_base64
+from lambda_dynamodb.code_package import archive, build, source_hash_hex
 
 from conftest import PROJECT_DIR, only
 
@@ -86,20 +86,20 @@ def test_code_hash_is_the_zips_sha256_as_lambda_reports_it(synthesized) -> None:
 def test_code_hash_ignores_caches_and_timestamps(tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(PROJECT_DIR / "lambda", source, ignore=shutil.ignore_patterns("__pycache__"))
-    before = source_hash_base64(source)
+    before = source_hash_hex(source)
     (source / "__pycache__").mkdir()
     (source / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\x00cache")
     (source / "handler.py").touch()
-    assert source_hash_base64(source) == before
+    assert source_hash_hex(source) == before
 
 
 def test_code_hash_changes_with_the_code(tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(PROJECT_DIR / "lambda", source, ignore=shutil.ignore_patterns("__pycache__"))
-    before = source_hash_base64(source)
+    before = source_hash_hex(source)
     with (source / "handler.py").open("a") as handler:
         handler.write("\n# changed\n")
-    assert source_hash_base64(source) != before
+    assert source_hash_hex(source) != before
 
 
 def test_code_archive_is_reproducible_and_holds_only_code(tmp_path: Path) -> None:

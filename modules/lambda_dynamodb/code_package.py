@@ -64,10 +64,6 @@ def source_hash_hex(source_dir: Path) -> str:
     return source_digest(source_dir).hex()
 
 
-def source_hash_base64(source_dir: Path) -> str:
-    return as_base64(source_digest(source_dir))
-
-
 def as_base64(digest: bytes) -> str:
     """How Terraform's ``source_code_hash`` is written (like ``filebase64sha256``)."""
     return base64.b64encode(digest).decode()
