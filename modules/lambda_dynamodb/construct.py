@@ -12,7 +12,7 @@ from .permissions import PermissionPlan, is_checkable, permission_plan, unmet_ne
 from .role import FunctionRole
 from .settings import ExistingTable, LambdaDynamoDbSettings
 from .table import ImportedTable, Table
-from .validation import validate
+from .validation import settings_problems
 
 
 class LambdaDynamoDb(Construct):
@@ -27,8 +27,11 @@ class LambdaDynamoDb(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, settings: LambdaDynamoDbSettings) -> None:
-        validate(settings)
+        # The settings' own rules first; then one permission plan, whose errors are the rest of
+        # what validate() reports and whose warnings become annotations.
+        raise_if_any(settings_problems(settings, permissions=False))
         plan = permission_plan(settings) if is_checkable(settings) else None
+        raise_if_any(plan.errors if plan else ())
         # Built before any construct: a dependency without a wheel for Lambda, or a package over
         # Lambda's limits, fails here with nothing created.
         code = build(settings.function) if settings.function.package is None else None
