@@ -21,7 +21,7 @@ export CHECKPOINT_DISABLE := 1
 # for the targets that run the cdktf CLI (computed only there: it costs a Python start-up).
 WITH_PIPENV_ON_PATH = PATH="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$$PATH"
 
-.PHONY: help install install-cli graphviz synth validate scan permissions plan bench deploy destroy dist tf-module test clean
+.PHONY: help install install-cli graphviz synth validate scan permissions plan bench deploy destroy dist tf-module release test clean
 
 TARGET ?= local
 PLAN_DIR ?= plan
@@ -76,8 +76,12 @@ dist: install ## Build the library's wheel and sdist into dist/ (python -m build
 	rm -f dist/*.whl dist/*.tar.gz
 	$(VENV_PYTHON) -m build --outdir dist .
 
-tf-module: install ## Write the construct as a plain Terraform module (JSON + README) to dist/terraform-module/
-	$(VENV_PYTHON) tf_module.py --outdir dist/terraform-module
+tf-module: install install-cli ## Write the construct as an HCL module (cdktf synth --hcl) to dist/terraform-aws-lambda-dynamodb/
+	$(VENV_PYTHON) tf_module.py
+
+release: install install-cli ## Release VERSION=x.y.z: wheel+sdist on a package index, the HCL module tagged vx.y.z (docs/publishing.md)
+	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=x.y.z [INDEX_URL=https://...]" >&2; exit 2; }
+	$(VENV_PYTHON) tools/release.py --version "$(VERSION)" $(if $(INDEX_URL),--index-url "$(INDEX_URL)")
 
 bench: install ## Benchmark: cold synth stock vs fast, peak memory, 1/10/50 instances, terraform validate
 	$(PIPENV) run python bench/bench.py

@@ -38,14 +38,31 @@ class BackendSettings:
         return dict(self.options).get(name, default)
 
 
+#: The shape of each type's object, for a value that is not an object (``"backend": "cloud"``).
+SHAPES = {
+    "local": '{"type": "local"}',
+    "s3": '{"type": "s3", "bucket": ..., "key": ..., "region": ..., "dynamodbTable": ...}',
+    "cloud": '{"type": "cloud", "organization": ..., "workspace": ...}',
+}
+
+
+def _shape_rule(value: Any) -> str:
+    """The rule for a value that is not an object: the shape its type takes when it names one
+    (a newcomer writes ``"cloud"`` for ``{"type": "cloud", ...}``), every shape otherwise."""
+    shapes = [SHAPES[value]] if isinstance(value, str) and value in SHAPES else list(SHAPES.values())
+    return "an object such as " + " or ".join(shapes)
+
+
 def parse_backend(field: str, value: Any) -> tuple[Any, list[str]]:
     """The ``backend`` context value as settings, and its problems (empty when valid)."""
     if isinstance(value, str):  # from the environment: LAMBDA_DYNAMODB_BACKEND='{"type": "s3", ...}'
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            return value, [problem(field, value, "a JSON object")]
-    if not isinstance(value, dict) or value.get("type") not in KINDS:
+            pass  # not JSON, e.g. a type's name: _shape_rule tells the object to write
+    if not isinstance(value, dict):
+        return value, [problem(field, value, _shape_rule(value))]
+    if value.get("type") not in KINDS:
         return value, [problem(field, value, f"an object whose type is one of {', '.join(KINDS)}")]
     checks = {"local": _local_problems, "s3": _s3_problems, "cloud": _cloud_problems}[value["type"]]
     options = tuple(sorted((k, v) for k, v in value.items() if k != "type"))

@@ -1,7 +1,8 @@
 """The app: one stack, ``lambda-dynamodb``, composing the module with the AWS provider.
 
 Settings come from the ``context`` block of ``cdktf.json``; each can be overridden by an
-environment variable (see ``CONTEXT_KEYS``). Importing this file synthesizes nothing.
+environment variable (see ``CONTEXT_KEYS``). Every problem names the key as typed in
+``cdktf.json`` (see ``MODULE_FIELD_KEYS``). Importing this file synthesizes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,60 @@ class AppSettings:
             logs=self.logs,
             check_code=self.check_code,
         )
+
+
+#: Module field (as the module's validation names it in problems) -> the context keys its value
+#: is made of, in order, as ``AppSettings.module_settings()`` fills it: a problem with one of
+#: these fields names the keys the user typed instead. nameSuffix is named only when not empty.
+#: Fields no key sets (function.source_dir, function.handler, ...) keep the module's name.
+MODULE_FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "table.name": ("tableName", "nameSuffix"),
+    "function.name": ("functionName", "nameSuffix"),
+    "role.name": ("roleName", "nameSuffix"),
+    "role.policy_name": ("policyName", "nameSuffix"),
+    "function.runtime": ("runtime",),
+    "function.architecture": ("architecture",),
+    "function.tracing": ("tracing",),
+    "function.log_retention_days": ("logRetentionDays",),
+    "access": ("access",),
+    "logs": ("logs",),
+    "check_code": ("checkCode",),
+}
+#: What may follow a problem's field: a part of its value ([0] of a list, .bucket of an object),
+#: then the space before the value (or the colon of a permission error, "access: lambda/...").
+_FIELD_PART = r"((?:\[[^\]]*\]|\.\w+)*)(?=[ :])"
+
+
+def _set_by(key: str, environ: Mapping[str, str]) -> str:
+    variable = environment_variable(key)
+    return f" (set by {variable})" if variable in environ else ""
+
+
+def _renamed(line: str, field: str, keys: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """``line``, a problem, naming the context ``keys`` its value came from instead of its leading
+    ``field``; None when the line starts with another field.
+
+    The app's one rewrite of a problem's wording, and only of its start: validation is the
+    module's, shared with its other users, and names the module's fields. A part of the value
+    ([0], .bucket) stays after the key, then "(set by VAR)" when the environment set that key.
+    A composed value (a name + nameSuffix) has no parts: its keys are joined with " + ", each
+    with its own "(set by VAR)".
+    """
+    match = re.match(re.escape(field) + _FIELD_PART, line)
+    if match is None:
+        return None
+    label = " + ".join(f"context.{key}{match[1]}{_set_by(key, environ)}" for key in keys)
+    return label + line[match.end() :]
+
+
+def _app_problem(line: str, settings: AppSettings, environ: Mapping[str, str]) -> str:
+    """A module problem as the app reports it: naming the keys behind its field, if any."""
+    for field, keys in MODULE_FIELD_KEYS.items():
+        named = [key for key in keys if key != "nameSuffix" or settings.name_suffix]
+        renamed = _renamed(line, field, named, environ)
+        if renamed is not None:
+            return renamed
+    return line
 
 
 def _text(field: str, value: Any) -> tuple[Any, list[str]]:
@@ -177,19 +232,19 @@ def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.env
     ]
     values: dict[str, Any] = {}
     for key, (name, parse) in CONTEXT_KEYS.items():
-        variable = environment_variable(key)
-        source = variable if variable in environ else f"context.{key}"
-        if source == f"context.{key}" and key not in context:
-            problems.append(problem(source, None, "a required setting"))
+        variable, field = environment_variable(key), f"context.{key}"
+        if variable not in environ and key not in context:
+            problems.append(problem(field, None, "a required setting"))
             continue
-        values[name], found = parse(source, environ[variable] if variable in environ else context[key])
-        problems += found
+        values[name], found = parse(field, environ[variable] if variable in environ else context[key])
+        # Named by the key the user typed, and by the variable too when it overrode the key.
+        problems += [_renamed(line, field, (key,), environ) or line for line in found]
     if problems:
         raise ConfigurationError(problems)
     settings = AppSettings(**values)
-    problems = settings_problems(settings.module_settings(), permissions=permissions)
-    if problems:
-        raise ConfigurationError(problems)
+    module_problems = settings_problems(settings.module_settings(), permissions=permissions)
+    if module_problems:
+        raise ConfigurationError(_app_problem(line, settings, environ) for line in module_problems)
     return settings
 
 

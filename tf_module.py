@@ -1,13 +1,14 @@
-"""`make tf-module`: the construct as a plain Terraform module, for teams that write HCL.
+"""`make tf-module`: the construct as an idiomatic HCL module, for teams that write HCL.
 
-    python tf_module.py [--outdir dist/terraform-module]
+    python tf_module.py [--outdir dist/terraform-aws-lambda-dynamodb]
 
-Writes ``main.tf.json`` (made with cdktf-tf-module-stack: variables, resources, outputs, no
-provider block: the calling configuration brings its own ``aws`` provider) and a ``README.md``
-listing the inputs and outputs. The same ``LambdaDynamoDb`` construct as the app builds the
-resources; the inputs are Terraform variables, so the rules the construct checks in Python
-are carried by the variables' ``validation`` blocks instead. Importing this file synthesizes
-nothing.
+The same ``LambdaDynamoDb`` construct as the app builds the resources, in a stack whose inputs
+are Terraform variables (the rules the construct checks in Python are the variables'
+``validation`` blocks) and whose addresses are plain (``aws_dynamodb_table.this``: ADDRESSES).
+The pinned cdktf CLI converts the stack to HCL (``cdktf synth --hcl`` runs this file with
+``--emit``); ``module_files`` lays it out as ``versions.tf``, ``variables.tf``, ``main.tf`` and
+``outputs.tf``, with a generated README, a CHANGELOG and the examples. No provider block and no
+backend: the calling configuration brings both. Importing this file synthesizes nothing.
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(PROJECT_DIR / "modules"))  # run from a checkout without installing the package
+# Run from a checkout without installing the package.
+sys.path[:0] = [str(PROJECT_DIR / "modules"), str(PROJECT_DIR / "tools")]
 
-from lambda_dynamodb import AttributeType, Runtime, defaults  # noqa: E402
+from lambda_dynamodb import Architecture, AttributeType, Runtime, TracingMode, defaults  # noqa: E402
 from lambda_dynamodb.access import FIXED_LEVELS  # noqa: E402
 from lambda_dynamodb.dynamodb_actions import DYNAMODB_ACTIONS  # noqa: E402
+from module_files import ModuleBuildError, addresses, cdktf_hcl, changelog, python_command, split_files, terraform_fmt, unwrapped, with_required_version  # noqa: E402
 from lambda_dynamodb.validation import (  # noqa: E402
     FUNCTION_NAME_PATTERN,
     FUNCTION_NAME_RULE,
@@ -45,9 +49,11 @@ from lambda_dynamodb.validation import (  # noqa: E402
     TIMEOUT_RULE,
 )
 
-STACK_NAME = "terraform-module"
-DEFAULT_OUTDIR = PROJECT_DIR / "dist" / "terraform-module"
-MODULE_FILE = "main.tf.json"
+#: The module's name, as registries want it (terraform-<provider>-<name>): its folder and its stack.
+MODULE_NAME = STACK_NAME = "terraform-aws-lambda-dynamodb"
+DEFAULT_OUTDIR = PROJECT_DIR / "dist" / MODULE_NAME
+#: The module's examples: HCL written by hand, copied into the module as they are.
+EXAMPLES_DIR = PROJECT_DIR / "modules" / MODULE_NAME / "examples"
 #: The provider the resources were generated for (cdktf-cdktf-provider-aws 20.x = AWS provider 5.100).
 AWS_PROVIDER_VERSION = ">= 5.100.0, < 6.0.0"
 #: Validation messages that quote the rejected value need Terraform 1.9 or later.
@@ -134,6 +140,13 @@ VARIABLES: tuple[Variable, ...] = (
              validations=(_matches("handler", HANDLER_PATTERN.pattern, HANDLER_RULE),)),
     Variable("runtime", "string", "The function's Lambda runtime.", default=defaults.RUNTIME.value,
              validations=(_one_of("runtime", [r.value for r in Runtime], f"one of {', '.join(r.value for r in Runtime)}"),)),
+    Variable("architecture", "string", "The instruction set the function runs on (the code_zip's compiled dependencies must match).",
+             default=defaults.ARCHITECTURE.value,
+             validations=(_one_of("architecture", [a.value for a in Architecture], f"one of {', '.join(a.value for a in Architecture)}"),)),
+    Variable("tracing", "string",
+             "X-Ray tracing: Active (the role may then send traces) or PassThrough (traced only when the caller traces).",
+             default=defaults.TRACING.value,
+             validations=(_one_of("tracing", [t.value for t in TracingMode], f"one of {', '.join(t.value for t in TracingMode)}"),)),
     Variable("memory_mb", "number", "Memory of the function in MB.", default=defaults.MEMORY_MB,
              validations=(_whole_range("memory_mb", 128, 10240, MEMORY_RULE),)),
     Variable("timeout_seconds", "number", "Timeout of one invocation in seconds.", default=defaults.TIMEOUT_SECONDS,
@@ -170,23 +183,27 @@ OUTPUTS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_module_app(outdir: Path) -> Any:
-    """An app holding the module stack; CDKTF and the provider are loaded here, not at import."""
+def build_module_app(outdir: Path | None = None) -> Any:
+    """An app holding the module stack; CDKTF and the provider are loaded here, not at import.
+
+    ``outdir`` None: where the cdktf CLI asks (``CDKTF_OUTDIR``), as ``cdktf synth --hcl`` runs it."""
     from lambda_dynamodb.fast_provider import install
 
     install()
-    from cdktf import App, TerraformVariableValidationConfig
-    from constructs import Construct
-    from cdktf_tf_module_stack import ProviderRequirement, TFModuleOutput, TFModuleStack, TFModuleVariable
+    from cdktf import App, TerraformOutput, TerraformVariable, TerraformVariableValidationConfig
 
-    app = App(outdir=str(outdir))
-    stack = TFModuleStack(app, STACK_NAME)
-    ProviderRequirement(stack, "aws", AWS_PROVIDER_VERSION, "hashicorp/aws")
-    stack.add_override("terraform.required_version", TERRAFORM_VERSION)
-    inputs = {
-        v.name: TFModuleVariable(
+    # No provider construct: the caller configures `aws` (CDKTF's check for one is skipped).
+    app = App(outdir=str(outdir), skip_validation=True) if outdir else App(skip_validation=True)
+    stack = module_stack(app)
+    # required_version is added to the HCL afterwards (see module_files.with_required_version).
+    stack.add_override("terraform.required_providers", {"aws": {"source": "hashicorp/aws", "version": AWS_PROVIDER_VERSION}})
+    # A module is called, never initialized on its own: the caller's configuration has the backend.
+    stack.add_override("terraform.backend", None)
+    inputs = {}
+    for v in VARIABLES:
+        inputs[v.name] = TerraformVariable(
             stack,
-            v.name,
+            f"variable_{v.name}",
             type=v.type,
             description=v.description,
             default=_default(v),
@@ -194,24 +211,76 @@ def build_module_app(outdir: Path) -> Any:
             validation=[TerraformVariableValidationConfig(condition=f"${{{c.condition}}}", error_message=c.error_message) for c in v.validations]
             or None,
         )
-        for v in VARIABLES
-    }
     module = _compose(stack, inputs)
-    # Outputs live in their own scope (a variable already has the id "table_name"); static ids
-    # keep their names plain.
-    outputs = Construct(stack, "outputs")
     for name, (description, path) in OUTPUTS.items():
-        TFModuleOutput(outputs, name, value=_attribute(module, path), description=description, static_id=True)
+        TerraformOutput(stack, f"output_{name}", value=_attribute(module, path), description=description)
+    _check_named(stack)
     return app
 
 
-def _default(variable: Variable) -> Any:
-    from cdktf import Token
+def _check_named(stack: Any) -> None:
+    """Every resource and data source has a plain name: a new one in the construct must be
+    named in ADDRESSES before the module can ship."""
+    from cdktf import TerraformDataSource, TerraformResource
 
+    for element in stack.node.find_all():
+        if isinstance(element, (TerraformResource, TerraformDataSource)):
+            element.friendly_unique_id  # allocates the name (get_logical_id records unnamed ones)
+    if stack.unnamed:
+        raise ModuleBuildError(f"no plain address for {', '.join(stack.unnamed)}: name it in tf_module.ADDRESSES")
+
+
+#: Construct path below the stack -> the plain name of its Terraform address, as HCL modules
+#: name them (terraform-aws-modules): one ``this`` per type, ``current`` for the caller's context.
+#: Addresses are the module's interface for ``moved`` and ``import`` blocks: a test pins them.
+ADDRESSES: dict[str, str] = {
+    "this/table/table": "this",
+    "this/role/trust": "assume_role",
+    "this/role/permissions": "this",
+    "this/role/role": "this",
+    "this/role/policy": "this",
+    "this/role/attachment": "this",
+    "this/function/log_group": "this",
+    "this/function/function": "this",
+    "lambda_dynamodb_arn_context/partition": "current",
+    "lambda_dynamodb_arn_context/region": "current",
+    "lambda_dynamodb_arn_context/account": "current",
+}
+
+
+def _plain_name(path: str) -> str | None:
+    """The plain name of the element at ``path`` (below the stack), or None when it has none."""
+    for prefix in ("variable_", "output_"):
+        if path.startswith(prefix):
+            return path[len(prefix):]  # variables and outputs share the stack's scope: ids prefixed there
+    return ADDRESSES.get(path)
+
+
+def module_stack(scope: Any) -> Any:
+    """A ``TerraformStack`` naming elements plainly (CDKTF's ids are the path plus a hash).
+
+    The stack allocates the names: an element's own ``override_logical_id`` comes too late once
+    another construct has referenced it."""
+    from cdktf import TerraformDataSource, TerraformResource, TerraformStack
+
+    class ModuleStack(TerraformStack):
+        def get_logical_id(self, element: Any) -> str:
+            name = _plain_name(element.node.path.split("/", 1)[1])
+            if name is None and isinstance(element, (TerraformResource, TerraformDataSource)):
+                self.unnamed.append(element.node.path)
+            return name or super().get_logical_id(element)
+
+    stack = ModuleStack(scope, STACK_NAME)
+    stack.unnamed = []
+    return stack
+
+
+def _default(variable: Variable) -> Any:
     if variable.required:
         return None  # no default: Terraform asks for a value
-    # A default of null, not "no default": the input is optional.
-    return Token.null_value() if variable.default is None else variable.default
+    # A default of null, not "no default": the input is optional. Written as an expression
+    # (terraform fmt makes it `null`): CDKTF's HCL renderer fails on Token.null_value().
+    return "${null}" if variable.default is None else variable.default
 
 
 def _compose(stack: Any, inputs: dict[str, Any]) -> Any:
@@ -224,9 +293,28 @@ def _compose(stack: Any, inputs: dict[str, Any]) -> Any:
     actions = f"${{var.actions != null ? var.actions : {levels.fqn}[var.access]}}"
     module = LambdaDynamoDb(stack, "this", _settings(inputs, actions))
     _optional_sort_key(module.table.resource, TerraformLocal(stack, "key_attributes", KEY_ATTRIBUTES))
-    # The function's TABLE_KEY_NAMES: the sort key's name too, when there is one.
-    module.function.resource.add_override(f"environment.variables.{defaults.KEY_NAMES_VARIABLE}", KEY_NAMES)
+    _key_names_variable(module)
+    _optional_tracing(module)
     return module
+
+
+def _key_names_variable(module: Any) -> None:
+    """The function's TABLE_KEY_NAMES: the sort key's name too, when there is one. (The whole
+    block is set again: CDKTF's HCL renderer drops an override inside a block.)"""
+    function = module.settings.function
+    variables = {function.table_name_variable: module.table.resource.name, function.key_names_variable: KEY_NAMES}
+    module.function.resource.put_environment(variables=variables)
+
+
+def _optional_tracing(module: Any) -> None:
+    """The tracing mode is an input; the role may send traces to X-Ray only when it is Active
+    (the statement lambda_service gives a traced function, as a block present on that condition)."""
+    from lambda_dynamodb.lambda_service import TRACING_ACTIONS
+
+    module.function.resource.put_tracing_config(mode="${var.tracing}")
+    statement = {"effect": "Allow", "actions": list(TRACING_ACTIONS), "resources": ["*"]}
+    active = f'${{var.tracing == "{TracingMode.ACTIVE.value}" ? ["xray"] : []}}'
+    module.role.permissions.add_override("dynamic.statement", {"for_each": active, "content": statement})
 
 
 def _settings(inputs: dict[str, Any], actions: str) -> Any:
@@ -251,6 +339,9 @@ def _settings(inputs: dict[str, Any], actions: str) -> Any:
             package=inputs["code_zip"].string_value,
             handler=inputs["handler"].string_value,
             runtime=inputs["runtime"].string_value,
+            architecture=inputs["architecture"].string_value,
+            # Set by _optional_tracing: what the role may do depends on the mode.
+            tracing=TracingMode.PASS_THROUGH,
             memory_mb=inputs["memory_mb"].number_value,
             timeout_seconds=inputs["timeout_seconds"].number_value,
             log_retention_days=inputs["log_retention_days"].number_value,
@@ -266,7 +357,8 @@ def _settings(inputs: dict[str, Any], actions: str) -> Any:
 
 
 #: The table's key attribute names, comma-separated, as the function's environment gives them.
-KEY_NAMES = '${var.sort_key == null ? var.partition_key.name : "${var.partition_key.name},${var.sort_key.name}"}'
+#: (No nested template: CDKTF's HCL renderer drops the outer one.)
+KEY_NAMES = '${join(",", local.key_attributes[*].name)}'
 #: The table's key attributes: a null sort key declares no second attribute.
 KEY_ATTRIBUTES = "${var.sort_key == null ? [var.partition_key] : [var.partition_key, var.sort_key]}"
 
@@ -287,23 +379,32 @@ def _attribute(root: Any, path: str) -> Any:
     return value
 
 
-def module_readme() -> str:
+def _input_row(v: Variable) -> str:
+    default = "n/a" if v.required else f"`{json.dumps(v.default)}`"
+    return f"| `{v.name}` | {v.description} | `{v.type}` | {default} | {'yes' if v.required else 'no'} |"
+
+
+def module_readme(version: str | None, addresses: Sequence[str]) -> str:
     """The module's README: usage, inputs and outputs, from the same data as the module."""
+    ref = f"v{version}" if version else "vX.Y.Z"
     lines = [
-        "# lambda-dynamodb Terraform module",
+        f"# {MODULE_NAME}",
         "",
         "A Lambda function with least-privilege access to a DynamoDB table: the table (on-demand,",
         "point-in-time recovery, encryption, deletion protection), an IAM role trusted by Lambda with",
-        "one customer-managed policy (the table actions of `access`, plus writing the function's own",
-        "log group), the log group and the function. Generated by `make tf-module` from the",
-        "`cdktf-lambda-dynamodb` construct library; do not edit by hand.",
+        "one customer-managed policy (the table actions of `access`, writing the function's own log",
+        "group, sending traces when `tracing` is `Active`), the log group and the function.",
+        "Generated by `make tf-module` from the `cdktf-lambda-dynamodb` construct library: do not edit by hand.",
         "",
-        f"Requires Terraform {TERRAFORM_VERSION} and the `hashicorp/aws` provider {AWS_PROVIDER_VERSION}",
-        "(configured by the caller, e.g. with `default_tags`).",
+        f"Requires Terraform `{TERRAFORM_VERSION}` and the `hashicorp/aws` provider `{AWS_PROVIDER_VERSION}`,",
+        "configured by the caller (region, credentials, `default_tags`): the module has no provider block.",
+        "",
+        "## Usage",
         "",
         "```hcl",
         'module "orders" {',
-        '  source        = "./terraform-module"',
+        f'  source = "git::https://git.example.com/platform/{MODULE_NAME}.git?ref={ref}"',
+        "",
         '  table_name    = "Orders"',
         '  function_name = "orders-api"',
         '  code_zip      = "${path.root}/build/orders.zip"',
@@ -311,42 +412,81 @@ def module_readme() -> str:
         "}",
         "```",
         "",
+        "Examples: [`examples/basic`](examples/basic) (one function), [`examples/two-functions`](examples/two-functions)",
+        "(two functions, each with its own table, keys and access).",
+        "",
+        "## Resources",
+        "",
+        *(f"- `{address}`" for address in addresses),
+        "",
         "## Inputs",
         "",
-        "| Name | Type | Default | Description |",
-        "|---|---|---|---|",
+        "| Name | Description | Type | Default | Required |",
+        "|------|-------------|------|---------|:--------:|",
+        *(_input_row(v) for v in sorted(VARIABLES, key=lambda v: v.name)),
+        "",
+        "## Outputs",
+        "",
+        "| Name | Description |",
+        "|------|-------------|",
+        *(f"| `{name}` | {description} |" for name, (description, _) in sorted(OUTPUTS.items())),
     ]
-    for v in VARIABLES:
-        default = "required" if v.required else f"`{json.dumps(v.default)}`"
-        lines.append(f"| `{v.name}` | `{v.type}` | {default} | {v.description} |")
-    lines += ["", "## Outputs", "", "| Name | Description |", "|---|---|"]
-    lines += [f"| `{name}` | {description} |" for name, (description, _) in OUTPUTS.items()]
     return "\n".join(lines) + "\n"
 
 
-def write_module(target: Path) -> Path:
-    """Synthesize and assemble the module in a staging folder, then swap it in place of ``target``."""
+def write_module(target: Path, version: str | None = None, changes: Sequence[str] = ()) -> Path:
+    """Render and lay out the module in a staging folder, then swap it in place of ``target``.
+
+    ``target``'s git repository (``.git``: the release history) moves over to the new module;
+    the CHANGELOG gets a new top entry, ``version``'s or Unreleased, above the released ones."""
     from lambda_dynamodb.synth import replace_folder
 
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
-        build_module_app(staging / "cdktf.out").synth()
+        hcl = cdktf_hcl(staging, python_command(Path(__file__).resolve(), "--emit"), STACK_NAME)
         module = staging / "module"
         module.mkdir()
-        shutil.copyfile(staging / "cdktf.out" / "stacks" / STACK_NAME / "cdk.tf.json", module / MODULE_FILE)
-        (module / "README.md").write_text(module_readme())
-        replace_folder(module, target)
+        files = split_files(terraform_fmt(unwrapped(with_required_version(hcl, TERRAFORM_VERSION))))
+        for name, text in files.items():
+            (module / name).write_text(text)
+        (module / "README.md").write_text(module_readme(version, addresses(files["main.tf"])))
+        previous = target / "CHANGELOG.md"
+        entry = changelog(previous.read_text() if previous.exists() else None, version, date.today().isoformat(), changes)
+        (module / "CHANGELOG.md").write_text(entry)
+        shutil.copytree(EXAMPLES_DIR, module / "examples")
+        _swap_keeping_history(module, target, replace_folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
+def _swap_keeping_history(module: Path, target: Path, replace_folder: Any) -> None:
+    history = target / ".git"
+    if history.exists():
+        history.rename(module / ".git")
+    try:
+        replace_folder(module, target)
+    except BaseException:
+        if (module / ".git").exists():
+            (module / ".git").rename(history)  # the release history is never lost with a failed build
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR)
-    target = write_module(parser.parse_args(argv).outdir)
+    parser.add_argument("--emit", action="store_true", help="synthesize the stack where the cdktf CLI asks (what `cdktf synth --hcl` runs)")
+    arguments = parser.parse_args(argv)
+    if arguments.emit:
+        build_module_app().synth()
+        return 0
+    try:
+        target = write_module(arguments.outdir)
+    except ModuleBuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"wrote the Terraform module to {target}")
     return 0
 

@@ -84,7 +84,7 @@ def test_access_list_from_the_environment_is_comma_separated() -> None:
 def test_a_grant_the_code_outgrows_fails_before_synthesis() -> None:
     with pytest.raises(ConfigurationError) as caught:
         main.app_settings({**REFERENCE_CONTEXT, "access": "read"}, {})
-    assert any(p.startswith("access: lambda/handler.py:") and "calls put_item (dynamodb:PutItem), which access 'read' does not grant" in p for p in caught.value.problems)
+    assert any(p.startswith("context.access: lambda/handler.py:") and "calls put_item (dynamodb:PutItem), which access 'read' does not grant" in p for p in caught.value.problems)
 
 
 def test_synth_prints_the_unused_grant_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,18 +100,75 @@ def test_synth_prints_the_unused_grant_warning(tmp_path: Path, capsys: pytest.Ca
         ({"access": "admin"}, "context.access 'admin' is invalid: one of read, write, read_write, from_code, or a list of DynamoDB actions"),
         ({"tracing": "always"}, "context.tracing 'always' is invalid: one of Active, PassThrough"),
         ({"checkCode": "yes"}, "context.checkCode 'yes' is invalid: true or false"),
-        ({"access": ["dynamodb:GetItems"]}, "access[0] 'dynamodb:GetItems' is invalid"),
+        ({"access": ["dynamodb:GetItems"]}, "context.access[0] 'dynamodb:GetItems' is invalid"),
         ({"logs": "all"}, "context.logs 'all' is invalid: one of scoped, account_wide"),
         ({"runtime": "python3.9"}, "context.runtime 'python3.9' is invalid: one of python3.13"),
         ({"region": "Europe"}, "context.region 'Europe' is invalid: an AWS region code such as eu-west-1"),
         ({"tableNmae": "x"}, "context.tableNmae 'x' is invalid: a known setting (region, tableName"),
-        ({"tableName": "a"}, "table.name 'a' is invalid: 3 to 255 characters"),
+        ({"tableName": "a"}, "context.tableName 'a' is invalid: 3 to 255 characters"),
     ],
 )
 def test_bad_context_value_is_named(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         main.app_settings({**REFERENCE_CONTEXT, **change}, {})
     assert any(message in p for p in caught.value.problems), caught.value.problems
+
+
+TABLE_NAME_RULE = "3 to 255 characters of A-Z a-z 0-9 _ . -"
+
+
+def problems_of(context: dict[str, Any], environ: dict[str, str]) -> tuple[str, ...]:
+    with pytest.raises(ConfigurationError) as caught:
+        main.app_settings(context, environ)
+    return caught.value.problems
+
+
+def test_a_module_rule_names_the_context_key_the_user_typed() -> None:
+    assert problems_of({**REFERENCE_CONTEXT, "tableName": "a"}, {}) == (f"context.tableName 'a' is invalid: {TABLE_NAME_RULE}",)
+
+
+def test_a_module_rule_broken_by_an_environment_override_names_the_key_and_the_variable() -> None:
+    problems = problems_of(REFERENCE_CONTEXT, {"LAMBDA_DYNAMODB_TABLE_NAME": "a"})
+    assert problems == (f"context.tableName (set by LAMBDA_DYNAMODB_TABLE_NAME) 'a' is invalid: {TABLE_NAME_RULE}",)
+
+
+def test_a_parse_problem_of_an_environment_override_names_the_key_and_the_variable() -> None:
+    problems = problems_of(REFERENCE_CONTEXT, {"LAMBDA_DYNAMODB_LOG_RETENTION_DAYS": "a year"})
+    assert problems == ("context.logRetentionDays (set by LAMBDA_DYNAMODB_LOG_RETENTION_DAYS) 'a year' is invalid: a whole number",)
+
+
+def test_a_name_its_suffix_breaks_names_both_keys_and_the_composed_value() -> None:
+    problems = problems_of({**REFERENCE_CONTEXT, "tableName": "a", "nameSuffix": "b"}, {})
+    assert problems == (f"context.tableName + context.nameSuffix 'ab' is invalid: {TABLE_NAME_RULE}",)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"functionName": "my.function"}, "context.functionName 'my.function' is invalid: 1 to 64 characters of A-Z a-z 0-9 - _"),
+        ({"roleName": "role/x"}, "context.roleName 'role/x' is invalid: 1 to 64 characters of A-Z a-z 0-9 and + = , . @ _ -"),
+        ({"policyName": ""}, "context.policyName '' is invalid: 1 to 128 characters of A-Z a-z 0-9 and + = , . @ _ -"),
+        ({"logRetentionDays": 42}, "context.logRetentionDays 42 is invalid: one of CloudWatch's retention values 0, 1, 3,"),
+        ({"access": "from_code", "checkCode": False}, "context.access 'from_code' is invalid: reads the code's calls"),
+        ({"runtime": "nodejs22.x"}, "context.checkCode True is invalid: the code check reads Python source"),
+    ],
+    ids=["functionName", "roleName", "policyName", "logRetentionDays", "access", "checkCode"],
+)
+def test_module_rules_name_the_context_key(change: dict[str, Any], message: str) -> None:
+    assert any(p.startswith(message) for p in problems_of({**REFERENCE_CONTEXT, **change}, {}))
+
+
+def test_every_context_key_the_module_sees_is_mapped_to_its_fields() -> None:
+    # A new key passed to the module must name itself in the module's problems too.
+    mapped = {key for keys in main.MODULE_FIELD_KEYS.values() for key in keys}
+    assert mapped == set(main.CONTEXT_KEYS) - {"region", "backend"}  # the two the app keeps
+
+
+def test_main_prints_the_context_key_on_stderr_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "cdktf.json"
+    bad.write_text(json.dumps({"app": "x", "context": {**REFERENCE_CONTEXT, "tableName": "a"}}))
+    assert main.main(bad, {"CDKTF_OUTDIR": str(tmp_path / "cdktf.out")}) == 2
+    assert capsys.readouterr().err == f"error: 1 configuration problem:\n  - context.tableName 'a' is invalid: {TABLE_NAME_RULE}\n"
 
 
 def test_missing_context_key_is_named() -> None:

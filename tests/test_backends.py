@@ -90,6 +90,44 @@ def test_missing_or_bad_backend_fields_fail_before_synthesis(backend: dict[str, 
     assert message in caught.value.problems
 
 
+SHAPES = {
+    "local": '{"type": "local"}',
+    "s3": '{"type": "s3", "bucket": ..., "key": ..., "region": ..., "dynamodbTable": ...}',
+    "cloud": '{"type": "cloud", "organization": ..., "workspace": ...}',
+}
+
+
+@pytest.mark.parametrize(
+    ("backend", "message"),
+    [
+        ("cloud", f"context.backend 'cloud' is invalid: an object such as {SHAPES['cloud']}"),
+        ("s3", f"context.backend 's3' is invalid: an object such as {SHAPES['s3']}"),
+        ("local", f"context.backend 'local' is invalid: an object such as {SHAPES['local']}"),
+        ("gcs", f"context.backend 'gcs' is invalid: an object such as {SHAPES['local']} or {SHAPES['s3']} or {SHAPES['cloud']}"),
+        (["s3"], f"context.backend ['s3'] is invalid: an object such as {SHAPES['local']} or {SHAPES['s3']} or {SHAPES['cloud']}"),
+    ],
+    ids=["cloud", "s3", "local", "unknown string", "not an object"],
+)
+def test_a_backend_that_is_not_an_object_shows_the_shape_to_write(backend: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        main.app_settings({**main.load_context(), "backend": backend}, {})
+    assert caught.value.problems == (message,)
+
+
+def test_a_backend_type_name_from_the_environment_shows_its_shape_and_the_variable() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        main.app_settings(main.load_context(), {"LAMBDA_DYNAMODB_BACKEND": "cloud"})
+    assert caught.value.problems == (f"context.backend (set by LAMBDA_DYNAMODB_BACKEND) 'cloud' is invalid: an object such as {SHAPES['cloud']}",)
+
+
+def test_a_backend_field_from_the_environment_names_the_field_and_the_variable() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        main.app_settings(main.load_context(), {"LAMBDA_DYNAMODB_BACKEND": json.dumps({**S3, "bucket": None})})
+    assert caught.value.problems == (
+        "context.backend.bucket (set by LAMBDA_DYNAMODB_BACKEND) None is invalid: an S3 bucket name (required for the s3 backend)",
+    )
+
+
 def test_backend_from_the_environment() -> None:
     settings = main.app_settings(main.load_context(), {"LAMBDA_DYNAMODB_BACKEND": json.dumps(CLOUD)})
     assert (settings.backend.type, settings.backend.get("workspace")) == ("cloud", "lambda-dynamodb")

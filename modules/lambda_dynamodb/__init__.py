@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .access import READ_ACTIONS, READ_WRITE_ACTIONS, REFERENCE_ACTIONS, WRITE_ACTIONS, Access
 from .enums import (
     Architecture,
@@ -51,6 +52,7 @@ _CONSTRUCTS = {
 }
 
 __all__ = [
+    "__version__",
     "READ_ACTIONS",
     "READ_WRITE_ACTIONS",
     "REFERENCE_ACTIONS",

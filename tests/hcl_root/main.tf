@@ -1,5 +1,6 @@
-# A root configuration written by a team that uses HCL: it calls the generated module
-# (copied to ./terraform-module by the test) twice, with different names, keys and access.
+# A root configuration written by a team that uses HCL: it calls the released module twice, with
+# different names, keys, access and settings, from a tag of the module's git repository (the test
+# puts the repository's path and the tag in place of MODULE_REPOSITORY and MODULE_REF).
 terraform {
   required_version = ">= 1.9.0"
   required_providers {
@@ -16,7 +17,7 @@ provider "aws" {
 }
 
 module "orders" {
-  source        = "./terraform-module"
+  source        = "git::file://MODULE_REPOSITORY?ref=MODULE_REF"
   table_name    = "Orders"
   function_name = "orders-api"
   code_zip      = "${path.root}/function.zip"
@@ -26,7 +27,7 @@ module "orders" {
 }
 
 module "audit" {
-  source             = "./terraform-module"
+  source             = "git::file://MODULE_REPOSITORY?ref=MODULE_REF"
   table_name         = "AuditLog"
   partition_key      = { name = "event_id", type = "N" }
   sort_key           = null
@@ -35,6 +36,8 @@ module "audit" {
   policy_name        = "AuditReaderPolicy"
   code_zip           = "${path.root}/function.zip"
   access             = "read"
+  tracing            = "PassThrough"
+  architecture       = "arm64"
   log_retention_days = 30
   memory_mb          = 512
   timeout_seconds    = 30
