@@ -31,7 +31,7 @@ sys.path[:0] = [str(PROJECT_DIR / "modules"), str(PROJECT_DIR / "tools")]
 from lambda_dynamodb import Architecture, AttributeType, Runtime, TracingMode, defaults  # noqa: E402
 from lambda_dynamodb.access import FIXED_LEVELS  # noqa: E402
 from lambda_dynamodb.dynamodb_actions import DYNAMODB_ACTIONS  # noqa: E402
-from module_files import ModuleBuildError, addresses, cdktf_hcl, changelog, python_command, split_files, terraform_fmt, unwrapped, with_required_version  # noqa: E402
+from module_files import ModuleBuildError, addresses, cdktf_hcl, changelog, split_files, terraform_fmt, unwrapped, with_required_version  # noqa: E402
 from lambda_dynamodb.validation import (  # noqa: E402
     FUNCTION_NAME_PATTERN,
     FUNCTION_NAME_RULE,
@@ -439,13 +439,11 @@ def write_module(target: Path, version: str | None = None, changes: Sequence[str
 
     ``target``'s git repository (``.git``: the release history) moves over to the new module;
     the CHANGELOG gets a new top entry, ``version``'s or Unreleased, above the released ones."""
-    from lambda_dynamodb.synth import replace_folder
-
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
-        hcl = cdktf_hcl(staging, python_command(Path(__file__).resolve(), "--emit"), STACK_NAME)
+        hcl = cdktf_hcl(staging, [sys.executable, str(Path(__file__).resolve()), "--emit"], STACK_NAME)
         module = staging / "module"
         module.mkdir()
         files = split_files(terraform_fmt(unwrapped(with_required_version(hcl, TERRAFORM_VERSION))))
@@ -456,13 +454,15 @@ def write_module(target: Path, version: str | None = None, changes: Sequence[str
         entry = changelog(previous.read_text() if previous.exists() else None, version, date.today().isoformat(), changes)
         (module / "CHANGELOG.md").write_text(entry)
         shutil.copytree(EXAMPLES_DIR, module / "examples")
-        _swap_keeping_history(module, target, replace_folder)
+        _swap_keeping_history(module, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def _swap_keeping_history(module: Path, target: Path, replace_folder: Any) -> None:
+def _swap_keeping_history(module: Path, target: Path) -> None:
+    from lambda_dynamodb.synth import replace_folder
+
     history = target / ".git"
     if history.exists():
         history.rename(module / ".git")

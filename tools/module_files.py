@@ -13,7 +13,6 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,8 +140,3 @@ def changelog(previous: str | None, version: str | None, date: str, changes: Ite
     heading = f"v{version} ({date})" if version else "Unreleased"
     entry = f"## {heading}\n\n" + "\n".join(lines) + "\n"
     return title + "\n" + entry + (f"\n## {kept}" if kept else "")
-
-
-def python_command(script: Path, *arguments: str) -> list[str]:
-    """This interpreter running ``script``: what cdktf.json's ``app`` runs."""
-    return [sys.executable, str(script), *arguments]
