@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import release
+from release import git
 from conftest import PROJECT_DIR, Deployment, policy_statements, resources
 from lambda_dynamodb import READ_ACTIONS, READ_WRITE_ACTIONS
 from lambda_dynamodb.code_package import archive
@@ -31,10 +32,6 @@ HCL_ROOT = Path(__file__).resolve().parent / "hcl_root" / "main.tf"
 FIRST, SECOND = "0.2.0", "0.2.1"
 #: The second release's change: a description, so every address (and the plan) stays.
 CHANGE = ('"Memory of the function in MB."', '"Memory of the function in MB (128 to 10240)."')
-
-
-def git(cwd: Path, *arguments: str) -> str:
-    return subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=True).stdout
 
 
 def commit_all(cwd: Path, message: str) -> None:
