@@ -8,25 +8,74 @@
   optional ``"hostname"`` (default app.terraform.io): Terraform Cloud / HCP Terraform, where
   runs, state and plan reviews live.
 
-Missing or malformed fields fail before synthesis, each named with its rule.
+Missing or malformed fields fail before synthesis, each named with its rule: strings are
+strings (a number is refused), ``useLockfile`` is ``true`` or ``false`` (``"no"`` is refused, never
+read as true).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_dynamodb.errors import problem
+from lambda_dynamodb.errors import problem, shown
 
 FIELD = "context.backend"
 KINDS = ("local", "s3", "cloud")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _ORGANIZATION = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _WORKSPACE = re.compile(r"[A-Za-z0-9_-]{1,90}")
-_HOSTNAME = re.compile(r"[A-Za-z0-9.-]+(:\d+)?")
+_HOSTNAME = re.compile(r"[A-Za-z0-9.-]+(:[0-9]+)?")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+
+@dataclass(frozen=True)
+class UnreadNumber:
+    """A JSON number Python holds no exact value for: more digits than int() reads (4300 by
+    default: it raises ValueError), or beyond float's range (it would be infinity). Kept as its
+    text, so that the setting holding it is named in a problem instead of failing the read."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _json_int(text: str) -> int | UnreadNumber:
+    try:
+        return int(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits()
+        return UnreadNumber(text)
+
+
+def _json_float(text: str) -> float | UnreadNumber:
+    number = float(text)
+    return number if math.isfinite(number) else UnreadNumber(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def settings_json(text: str) -> Any:
+    """JSON as settings are read (cdktf.json, LAMBDA_DYNAMODB_BACKEND): NaN and Infinity refused
+    (they are not JSON), a number Python has no value for kept as an ``UnreadNumber``. Raises
+    ValueError (malformed) or RecursionError (nested deeper than the parser goes)."""
+    return json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_no_constant)
+
+
+#: The rule for JSON nested deeper than json.loads goes (it raises RecursionError).
+NESTING = "nested no deeper than Python's JSON reader goes (about 1000 levels)"
+
+
+def max_digits() -> int:
+    """The most digits int() reads from text (0: no limit)."""
+    return sys.get_int_max_str_digits()
 
 
 @dataclass(frozen=True)
@@ -57,8 +106,10 @@ def parse_backend(field: str, value: Any) -> tuple[Any, list[str]]:
     """The ``backend`` context value as settings, and its problems (empty when valid)."""
     if isinstance(value, str):  # from the environment: LAMBDA_DYNAMODB_BACKEND='{"type": "s3", ...}'
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = settings_json(value)
+        except RecursionError:
+            return value, [problem(field, value, f"JSON {NESTING}")]
+        except ValueError:
             pass  # not JSON, e.g. a type's name: _shape_rule tells the object to write
     if not isinstance(value, dict):
         return value, [problem(field, value, _shape_rule(value))]
@@ -73,7 +124,7 @@ def _unknown(field: str, value: dict[str, Any], known: set[str]) -> list[str]:
     rule = f"a known {value['type']} backend field ({', '.join(sorted(known))})" if known else (
         f"nothing: the {value['type']} backend takes no settings (its state file sits beside cdktf.out/)"
     )
-    return [problem(f"{field}.{k}", value[k], rule) for k in value if k not in known | {"type"}]
+    return [problem(f"{field}.{shown(k)}", value[k], rule) for k in value if k not in known | {"type"}]
 
 
 def _required(field: str, value: dict[str, Any], name: str, pattern: re.Pattern[str], rule: str) -> list[str]:
@@ -91,7 +142,12 @@ def _s3_problems(field: str, value: dict[str, Any]) -> list[str]:
     problems += _required(field, value, "bucket", _BUCKET, "an S3 bucket name")
     problems += _required(field, value, "key", re.compile(r"[^\s].{0,1023}"), "the state object's key")
     problems += _required(field, value, "region", _REGION, "an AWS region code such as eu-west-1")
-    if not value.get("dynamodbTable") and value.get("useLockfile") is not True:
+    table, lockfile = value.get("dynamodbTable"), value.get("useLockfile")
+    if table not in (None, "") and not (isinstance(table, str) and _TABLE.fullmatch(table)):
+        problems.append(problem(f"{field}.dynamodbTable", table, "a DynamoDB table name: 3 to 255 characters of A-Z a-z 0-9 _ . -"))
+    if lockfile is not None and not isinstance(lockfile, bool):
+        problems.append(problem(f"{field}.useLockfile", lockfile, "true or false"))
+    if not table and lockfile is not True:
         problems.append(problem(f"{field}.dynamodbTable", None, "a lock table, or useLockfile: true (state must be locked)"))
     return problems
 
@@ -127,7 +183,7 @@ def add_backend(stack: Any, settings: BackendSettings, local_state_path: str) ->
             dynamodb_table=settings.get("dynamodbTable"),
             encrypt=True,
         )
-        if settings.get("useLockfile"):
+        if settings.get("useLockfile") is True:
             backend.add_override("use_lockfile", True)
     else:
         name = settings.get("workspace")

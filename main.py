@@ -3,6 +3,10 @@
 Settings come from the ``context`` block of ``cdktf.json``; each can be overridden by an
 environment variable (see ``CONTEXT_KEYS``). Every problem names the key as typed in
 ``cdktf.json`` (see ``MODULE_FIELD_KEYS``). Importing this file synthesizes nothing.
+
+Every bad input is a named problem (``ConfigurationError``, exit 2), never a traceback: JSON
+nested too deeply, numbers Python cannot read, a CDKTF token marker typed as a setting (settings
+are literal text, never Terraform values), an unknown ``LAMBDA_DYNAMODB_*`` variable.
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from lambda_dynamodb import (
     TableSettings,
     TracingMode,
 )
-from backends import BackendSettings, add_backend, parse_backend
-from lambda_dynamodb.errors import problem
+from backends import NESTING, BackendSettings, UnreadNumber, add_backend, max_digits, parse_backend, settings_json
+from lambda_dynamodb.errors import problem, shown
 from lambda_dynamodb.access import access_problems
 from lambda_dynamodb.dependencies import DependencyInstallError
-from lambda_dynamodb.validation import enum_problems, region_problems, settings_problems
+from lambda_dynamodb.validation import REGION_RULE, enum_problems, region_problems, settings_problems
 
 STACK_NAME = "lambda-dynamodb"
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -140,9 +144,23 @@ def _text(field: str, value: Any) -> tuple[Any, list[str]]:
     return value, [] if isinstance(value, str) else [problem(field, value, "a string")]
 
 
+_ASCII_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_WHOLE_NUMBER = re.compile(r"-?\d+")  # \d: any script's digits, e.g. Arabic-Indic "٣٦٥"
+
+
+def _too_many_digits(value: Any) -> bool:
+    digits = value.text if isinstance(value, UnreadNumber) else value
+    return bool(isinstance(digits, str) and _ASCII_WHOLE_NUMBER.fullmatch(digits) and max_digits() and len(digits.lstrip("-")) > max_digits())
+
+
 def _whole_number(field: str, value: Any) -> tuple[Any, list[str]]:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)  # from the environment
+    text = value.strip() if isinstance(value, str) else None  # from the environment
+    if _too_many_digits(text if text is not None else value):
+        return value, [problem(field, value, f"a whole number of at most {max_digits()} digits")]
+    if text is not None and _ASCII_WHOLE_NUMBER.fullmatch(text):
+        value = int(text)
+    elif text is not None and _WHOLE_NUMBER.fullmatch(text):
+        return value, [problem(field, value, "a whole number written with the digits 0-9")]
     valid = isinstance(value, int) and not isinstance(value, bool)
     return value, [] if valid else [problem(field, value, "a whole number")]
 
@@ -164,6 +182,8 @@ def _name_suffix(field: str, value: Any) -> tuple[Any, list[str]]:
 
 
 def _region(field: str, value: Any) -> tuple[Any, list[str]]:
+    if isinstance(value, str) and not value.isascii():  # the module's pattern reads \d as any digit
+        return value, [problem(field, value, REGION_RULE)]
     return value, region_problems(value, field)
 
 
@@ -204,15 +224,57 @@ CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], tuple[Any, list[str]]]]]
 }
 
 
+#: LAMBDA_DYNAMODB_* variables that are not settings: the tools' and the library's own.
+OTHER_VARIABLES = (
+    "LAMBDA_DYNAMODB_STATE_DIR",  # tools/emulator.py: where the emulator's state is kept
+    "LAMBDA_DYNAMODB_STOCK_PROVIDER",  # lambda_dynamodb.fast_provider: stock provider loading
+)
+
+#: CDKTF's token markers (string ${TfToken[...]}, list #{TfToken[...]}, map &{TfToken[...]}):
+#: text holding one is read by CDKTF as a Terraform value it made, not as the text typed.
+_TOKEN_MARKER = re.compile(r"[$#&]\{TfToken\[")
+TOKEN_RULE = (
+    "literal text, without a CDKTF token marker such as ${TfToken[...]}: "
+    "cdktf.json and the environment hold settings, never Terraform values"
+)
+
+
 def environment_variable(key: str) -> str:
     snake = "".join(f"_{c}" if c.isupper() else c for c in key).upper()
     return ENV_PREFIX + snake
 
 
+def _token_problems(field: str, value: Any) -> list[str]:
+    """A problem for each string in ``value`` (walked without recursion: JSON may be nested
+    ~1000 deep) that holds a token marker, named by its place ([0], .bucket) after ``field``."""
+    problems, pending = [], [(field, value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, str) and _TOKEN_MARKER.search(item):
+            problems.append(problem(where, item, TOKEN_RULE))
+        elif isinstance(item, dict):
+            pending += [(f"{where}.{shown(str(k))}", v) for k, v in reversed(item.items())]
+        elif isinstance(item, (list, tuple)):
+            pending += [(f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item)))]
+    return problems
+
+
+def _unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    known = [environment_variable(key) for key in CONTEXT_KEYS]
+    rule = f"a known variable ({', '.join(known)}; and, not settings, {', '.join(OTHER_VARIABLES)})"
+    return [
+        problem(shown(name), value, rule)
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX) and name not in known and name not in OTHER_VARIABLES
+    ]
+
+
 def load_context(path: Path = CDKTF_JSON) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        document = settings_json(path.read_text())
+    except RecursionError as error:
+        raise ConfigurationError([problem("cdktf.json", str(path), f"a readable JSON file, {NESTING}")]) from error
+    except (OSError, ValueError) as error:  # ValueError: not JSON, NaN, not UTF-8
         raise ConfigurationError([problem("cdktf.json", str(path), f"a readable JSON file ({error})")]) from error
     context = document.get("context", {}) if isinstance(document, dict) else None
     if not isinstance(context, dict):
@@ -226,17 +288,23 @@ def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.env
     With ``permissions``, a call of the function's code that the grant does not cover is a
     problem too (``make permissions`` turns it off to show the whole table instead)."""
     problems = [
-        problem(f"context.{key}", context[key], f"a known setting ({', '.join(CONTEXT_KEYS)})")
+        problem(f"context.{shown(key)}", context[key], f"a known setting ({', '.join(CONTEXT_KEYS)})")
         for key in context
         if key not in CONTEXT_KEYS
     ]
+    problems += _unknown_variables(environ)
     values: dict[str, Any] = {}
     for key, (name, parse) in CONTEXT_KEYS.items():
         variable, field = environment_variable(key), f"context.{key}"
         if variable not in environ and key not in context:
             problems.append(problem(field, None, "a required setting"))
             continue
-        values[name], found = parse(field, environ[variable] if variable in environ else context[key])
+        value = environ[variable] if variable in environ else context[key]
+        # A typed token marker would pass the module's checks as a Terraform value: refused
+        # before parsing, so nothing reads it as one.
+        found = _token_problems(field, value)
+        if not found:
+            values[name], found = parse(field, value)
         # Named by the key the user typed, and by the variable too when it overrode the key.
         problems += [_renamed(line, field, (key,), environ) or line for line in found]
     if problems:

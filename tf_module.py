@@ -461,8 +461,9 @@ def write_module(target: Path, version: str | None = None, changes: Sequence[str
 
 
 def _swap_keeping_history(module: Path, target: Path) -> None:
-    from lambda_dynamodb.synth import replace_folder
+    from lambda_dynamodb.synth import check_replaceable, replace_folder
 
+    check_replaceable(target)  # a folder the project did not make is refused before anything in it moves
     history = target / ".git"
     if history.exists():
         history.rename(module / ".git")
@@ -482,8 +483,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.emit:
         build_module_app().synth()
         return 0
+    from lambda_dynamodb.synth import FolderError
+
     try:
         target = write_module(arguments.outdir)
+    except FolderError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except ModuleBuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

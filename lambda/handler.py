@@ -10,13 +10,35 @@ Event: ``{"action": ..., ...}`` with action one of
 - ``update`` ``{"key": {...}, "set": {"attribute": value, ...}}``; the key holds exactly the
   table's key attributes, in any order; refuses a missing item
 - ``batch_write`` ``{"items": [{...}, ...], "overwrite": true}``; DynamoDB cannot check batch puts
-  for existing items, so replacing is only done when asked; unprocessed items are retried with
-  exponential backoff, and whatever still fails, or is not sent for lack of time (see Timeouts), is
-  reported back
+  for existing items, so replacing is only done when asked; every item is checked (key attributes,
+  numbers, nesting) before the first chunk is sent; unprocessed items are retried with exponential
+  backoff, and whatever still fails, or is not sent for lack of time (see Timeouts), is reported back
 
 Answer: ``{"ok": true, "action": ..., ...}`` or ``{"ok": false, "action": ..., "error": {"type":
-..., "message": ...}}`` (plus ``"unprocessed": [item, ...]`` when a batch is not fully written);
-a bad event never raises. JSON numbers must fit DynamoDB's (38 digits, magnitude 1E-130 to below 1E+126).
+..., "message": ...}}``; a bad event never raises. A ``batch_write`` answer, whether it succeeds or
+fails, and whatever fails (throttling, time, no answer, an error of DynamoDB in any chunk, a refused
+event), says what was written and what was not: ``"written": n`` (how many items were written),
+``"unprocessed": [item, ...]`` (the event's items not written, as sent) and
+``"unprocessed_indexes": [i, ...]`` (their positions in the event's ``items``, ascending)::
+
+    {"ok": false, "action": "batch_write", "error": {"type": "ValidationException", "message":
+     "...: 35 of 60 items were not written"}, "written": 25, "unprocessed": [{...}, ...],
+     "unprocessed_indexes": [25, 26, ..., 59]}
+
+An item counts as written only when DynamoDB said so: a chunk DynamoDB did not answer is reported
+as not written (it may have been; resending it is safe, batch puts replace).
+
+Values: JSON numbers must fit DynamoDB's (38 digits, magnitude 1E-130 to below 1E+126); a list or
+object may nest lists and objects at most ``MAX_DEPTH`` (32, DynamoDB's limit) levels deep, counting
+an attribute's own list or object as level 1: deeper is a ``BadRequest`` naming the path, never a
+``RecursionError``. In answers, DynamoDB's numbers are never rounded: a whole number is a Python
+``int``, any other a ``float`` when that float's shortest text is the very same number (``1.5``,
+``0.1``), else a ``Decimal``, which Lambda's Python runtime writes as a JSON number with its exact
+digits (its marshaller writes ``str(decimal)`` raw); on the wire every number is a JSON number
+with DynamoDB's digits (``3.1415926535897932384626433832795028841``). Binary values (``B``, and
+each member of a ``BS``) come back as base64 strings (RFC 4648, with padding); sets (``SS``,
+``NS``, ``BS``) come back as sorted lists. A JSON event cannot carry Binary: a base64 string sent
+is stored as a String.
 
 Environment (the module sets the first two):
 
@@ -52,6 +74,7 @@ AWS call as X-Ray subsegments in Lambda (tracing Active) and stays off elsewhere
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import time
@@ -63,7 +86,7 @@ import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import DYNAMODB_CONTEXT
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -77,6 +100,10 @@ BATCH_SIZE = 25
 MAX_BATCH_ITEMS = 500
 BATCH_ATTEMPTS = 5
 BACKOFF_SECONDS = 0.05
+#: DynamoDB's nesting limit: lists and maps inside an attribute's value, the value itself counted.
+MAX_DEPTH = 32
+#: Where a message quotes what the caller sent (a path), at most this many characters of it.
+QUOTE_CHARS = 80
 
 # Timeouts of the DynamoDB client (see the module docstring).
 #: Lambda's longest timeout: the time assumed when no context says how much is left.
@@ -108,21 +135,30 @@ class NotConfigured(Exception):
 
 
 class Unprocessed(Exception):
-    """Items of a batch not written: still refused after every retry, or not sent (``reason`` says why)."""
+    """A batch not fully written: the event's items at ``indexes`` were not (still refused after every
+    retry, or not sent: ``reason`` says why, ``kind`` is the answer's error type), the others were."""
 
-    def __init__(self, items: list[dict[str, Any]], written: int, reason: str | None = None) -> None:
-        summary = f"{len(items)} of {len(items) + written} items were not written"
+    def __init__(self, items: list[Any], indexes: list[int], kind: str = "UnprocessedItems", reason: str | None = None) -> None:
+        summary = f"{len(indexes)} of {len(items)} items were not written"
         super().__init__(f"{reason}: {summary}" if reason else f"{summary} after {BATCH_ATTEMPTS} attempts")
-        self.items = items
+        self.kind = kind
+        self.indexes = sorted(indexes)
+        self.items = [items[index] for index in self.indexes]
+        self.written = len(items) - len(indexes)
+
+    def answer(self) -> dict[str, Any]:
+        return {"written": self.written, "unprocessed": self.items, "unprocessed_indexes": self.indexes}
 
 
 class _Stopped(Exception):
-    """A chunk of a batch left (partly) unwritten, and the batch must stop: ``reason`` says why."""
+    """A chunk of a batch left (partly) unwritten, and the batch must stop: ``reason`` says why, ``kind``
+    is the answer's error type, ``indexes`` are the chunk's items not written."""
 
-    def __init__(self, reason: str, items: list[dict[str, Any]]) -> None:
+    def __init__(self, kind: str, reason: str, indexes: list[int]) -> None:
         super().__init__(reason)
+        self.kind = kind
         self.reason = reason
-        self.items = items
+        self.indexes = indexes
 
 
 #: Errors of a call DynamoDB did not answer: no connection (refused, timed out) or no response in time.
@@ -148,11 +184,11 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         result = _dispatch(event)
     except BadRequest as error:
         # The caller's mistake, answered as designed: a warning, so ERROR means this function or AWS failed.
-        return _failure(action, "BadRequest", str(error), started, log=logger.warning)
+        return {**_failure(action, "BadRequest", str(error), started, log=logger.warning), **_nothing_written(event)}
     except NotConfigured as error:
-        return _failure(action, "NotConfigured", str(error), started)
+        return {**_failure(action, "NotConfigured", str(error), started), **_nothing_written(event)}
     except Unprocessed as error:
-        return {**_failure(action, "UnprocessedItems", str(error), started), "unprocessed": _plain(error.items)}
+        return {**_failure(action, error.kind, str(error), started), **_plain(error.answer())}
     except ClientError as error:
         details = error.response.get("Error", {})
         return _failure(action, details.get("Code") or "ClientError", details.get("Message") or str(error), started)
@@ -162,6 +198,15 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         return _failure(action, type(error).__name__, str(error), started)
     logger.info("request served", action=action, ms=_elapsed_ms(started))
     return {"ok": True, "action": action, **_plain(result)}
+
+
+def _nothing_written(event: Any) -> dict[str, Any]:
+    """What a batch refused before its first chunk did not write: all of it (nothing for other actions)."""
+    if not isinstance(event, dict) or event.get("action") != "batch_write":
+        return {}
+    items = event.get("items")
+    items = items if isinstance(items, list) else []
+    return {"written": 0, "unprocessed": items, "unprocessed_indexes": list(range(len(items)))}
 
 
 def _table() -> Any:
@@ -333,59 +378,83 @@ def batch_write(event: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest(f"items must be a list of 1 to {MAX_BATCH_ITEMS} non-empty JSON objects")
     if event.get("overwrite") is not True:
         raise BadRequest("a batch write replaces any existing item with the same key (DynamoDB cannot check); send overwrite: true")
-    _check_keys(items)
+    names = _check_keys(items)
+    # Every item converted (and so checked) before the first chunk is sent: a bad one cannot leave the batch half written.
+    converted = [_attributes(item, f"items[{index}]") for index, item in enumerate(items)]
     table = _table()
     client = table.meta.client
-    failed: list[dict[str, Any]] = []
+    failed: list[int] = []
     for start in range(0, len(items), BATCH_SIZE):
-        chunk = [{"PutRequest": {"Item": _decimals(item)}} for item in items[start : start + BATCH_SIZE]]
+        chunk = list(range(start, min(start + BATCH_SIZE, len(items))))
         try:
-            failed += _write_with_retries(client, table.name, chunk)
+            failed += _write_with_retries(client, table.name, converted, chunk, names)
         except _Stopped as stop:
             # Nothing after this chunk was sent.
-            left = failed + stop.items + items[start + BATCH_SIZE :]
-            raise Unprocessed(left, len(items) - len(left), stop.reason) from None
+            raise Unprocessed(items, failed + stop.indexes + list(range(chunk[-1] + 1, len(items))), stop.kind, stop.reason) from None
     if failed:
-        raise Unprocessed(failed, len(items) - len(failed))
-    return {"written": len(items)}
+        raise Unprocessed(items, failed)
+    return {"written": len(items), "unprocessed": [], "unprocessed_indexes": []}
 
 
-def _check_keys(items: list[dict[str, Any]]) -> None:
-    """Every item carries the key attributes: checked before the first chunk, so a bad item
-    cannot leave the batch half written."""
+def _check_keys(items: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Every item carries the key attributes (whose names are returned): checked before the first
+    chunk, so a bad item cannot leave the batch half written."""
     names = _key_names()
     incomplete = [index for index, item in enumerate(items) if any(name not in item for name in names)]
     if incomplete:
         listed = ", ".join(map(str, incomplete[:10])) + (", ..." if len(incomplete) > 10 else "")
         raise BadRequest(f"items {listed} lack the table's key attributes {', '.join(names)}: nothing was written")
+    return names
 
 
-def _write_with_retries(client: Any, table_name: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Write one batch; retry what DynamoDB leaves unprocessed (throttling) with exponential backoff.
+def _write_with_retries(client: Any, table_name: str, items: list[dict[str, Any]], chunk: list[int], names: tuple[str, ...]) -> list[int]:
+    """Write the ``items`` at the indexes of ``chunk`` in one batch; retry what DynamoDB leaves
+    unprocessed (throttling) with exponential backoff; return the indexes still unprocessed.
 
-    Raises :class:`_Stopped` with the chunk's unwritten items when the invocation's time left cannot
-    hold another call, or when DynamoDB does not answer (botocore has retried already).
+    Raises :class:`_Stopped` with the indexes of the chunk's unwritten items when the invocation's
+    time left cannot hold another call, when DynamoDB does not answer (botocore has retried
+    already), or when the call fails in any other way (DynamoDB refuses it: nothing of it was written).
     """
-    pending = {table_name: requests}
+    pending = chunk
     worst_case = _worst_case(client)
     for attempt in range(BATCH_ATTEMPTS):
         left = _seconds_left()
         if left < worst_case + ANSWER_SECONDS:
             reason = f"time ran out ({max(left, 0):.2f} s left, one DynamoDB call may take {worst_case:g} s)"
-            raise _Stopped(reason, _items(pending, table_name))
+            raise _Stopped("UnprocessedItems", reason, pending)
         try:
-            pending = write_batch(client, pending)
+            unprocessed = write_batch(client, {table_name: [{"PutRequest": {"Item": items[index]}} for index in pending]})
         except NO_ANSWER as error:
-            raise _Stopped(_no_answer(error, client), _items(pending, table_name)) from error
+            raise _Stopped("UnprocessedItems", _no_answer(error, client), pending) from error
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            raise _Stopped(details.get("Code") or "ClientError", details.get("Message") or str(error), pending) from error
+        except Exception as error:  # noqa: BLE001 - whatever fails, the answer must say what was written
+            logger.exception("batch chunk failed", error=type(error).__name__)
+            raise _Stopped(type(error).__name__, str(error) or type(error).__name__, pending) from error
+        pending = _indexes_of(unprocessed.get(table_name, []), pending, items, names)
         if not pending:
             return []
         if attempt + 1 < BATCH_ATTEMPTS:
             time.sleep(BACKOFF_SECONDS * 2**attempt)
-    return _items(pending, table_name)
+    return pending
 
 
-def _items(request_items: dict[str, Any], table_name: str) -> list[dict[str, Any]]:
-    return [request["PutRequest"]["Item"] for request in request_items.get(table_name, [])]
+def _indexes_of(requests: list[dict[str, Any]], pending: list[int], items: list[dict[str, Any]], names: tuple[str, ...]) -> list[int]:
+    """The indexes, among ``pending``, of the items DynamoDB answered unprocessed (put ``requests``).
+
+    Matched by key (a call's keys are distinct, DynamoDB refuses duplicates); should one not match,
+    every pending item counts as unprocessed (resending is safe: batch puts replace)."""
+    left = list(pending)
+    found: list[int] = []
+    for request in requests:
+        item = request.get("PutRequest", {}).get("Item", {})
+        index = next((i for i in left if all(items[i].get(name) == item.get(name) for name in names)), None)
+        if index is None:
+            return list(pending)
+        left.remove(index)
+        found.append(index)
+    return sorted(found)
 
 
 def write_batch(client: Any, request_items: dict[str, Any]) -> dict[str, Any]:
@@ -407,7 +476,12 @@ def _mapping(event: dict[str, Any], field: str) -> dict[str, Any]:
     value = event.get(field)
     if not isinstance(value, dict) or not value:
         raise BadRequest(f"{field} must be a non-empty JSON object")
-    return _decimals(value)
+    return _attributes(value, field)
+
+
+def _attributes(value: dict[str, Any], path: str) -> dict[str, Any]:
+    """An object of attributes (an item, a key, ...) as DynamoDB's values: its own level is not counted."""
+    return {name: _decimals(attribute, f"{path}.{name}") for name, attribute in value.items()}
 
 
 def _limit(event: dict[str, Any]) -> int:
@@ -421,15 +495,27 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def _decimals(value: Any) -> Any:
-    """DynamoDB numbers are Decimals; JSON numbers are converted exactly (floats as written)."""
+def _decimals(value: Any, path: str, depth: int = 0) -> Any:
+    """DynamoDB numbers are Decimals; JSON numbers are converted exactly (floats as written).
+
+    ``value`` is inside ``depth`` lists and objects of an attribute's value, at ``path``: one more
+    than ``MAX_DEPTH`` is refused (and the recursion never goes deeper than that).
+    """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _number(value)
+    if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
+        raise BadRequest(
+            f"{_cut(path)} nests lists and objects more than {MAX_DEPTH} levels deep (DynamoDB's nesting limit)"
+        )
     if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
+        return {k: _decimals(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decimals(v) for v in value]
+        return [_decimals(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
     return value
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 3] + "..."
 
 
 def _number(value: int | float) -> Decimal:
@@ -445,14 +531,45 @@ def _number(value: int | float) -> Decimal:
 
 
 def _plain(value: Any) -> Any:
-    """The reverse of :func:`_decimals`, so answers are plain JSON."""
+    """The reverse of :func:`_decimals`, so answers are JSON: numbers exact, Binary as base64, sets as sorted lists.
+
+    DynamoDB's values nest at most 32 levels (and the event's are checked), so the recursion is bounded.
+    """
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return _exact_number(value)
+    if isinstance(value, Binary):
+        return _base64(value.value)
+    if isinstance(value, (bytes, bytearray)):
+        return _base64(bytes(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, set, tuple)):
+    if isinstance(value, (set, frozenset)):
+        return [_plain(v) for v in _sorted(value)]
+    if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _exact_number(number: Decimal) -> int | float | Decimal:
+    """``number`` exactly: an int when whole, a float when its shortest text is ``number``, else the Decimal."""
+    if not number.is_finite():
+        return float(number)
+    if number == number.to_integral_value():
+        return int(number)
+    approximation = float(number)
+    return approximation if Decimal(repr(approximation)) == number else number
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _sorted(members: set[Any] | frozenset[Any]) -> list[Any]:
+    """A DynamoDB set's members in order (a set holds one type: strings, numbers or Binary)."""
+    try:
+        return sorted(members, key=lambda member: member.value if isinstance(member, Binary) else member)
+    except TypeError:
+        return list(members)
 
 
 def _failure(action: Any, kind: str, message: str, started: float, log: Callable[..., None] = logger.error) -> dict[str, Any]:

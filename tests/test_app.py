@@ -207,10 +207,11 @@ def test_context_that_is_not_json_is_named(tmp_path: Path) -> None:
 
 
 def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import synth_atomically
+    from lambda_dynamodb.synth import MARKER, synth_atomically
 
     out = tmp_path / "out"
     out.mkdir()
+    (out / MARKER).write_text("an output the project made: it may replace it\n")
     (out / "previous").write_text("kept")
 
     def broken(staging: Path) -> Any:
@@ -220,7 +221,7 @@ def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         synth_atomically(broken, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    assert [p.name for p in out.iterdir()] == ["previous"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "previous"])
 
 
 def test_app_synthesizes_the_stack(app_stack: dict[str, Any]) -> None:

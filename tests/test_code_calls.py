@@ -108,9 +108,9 @@ def test_a_table_made_with_a_literal_name_names_it(tmp_path: Path) -> None:
     assert [c.table for c in analysis.calls] == ["Orders"]
 
 
-def test_a_table_name_read_from_the_environment_is_not_literal(tmp_path: Path) -> None:
+def test_a_table_name_read_from_the_environment_names_the_variable(tmp_path: Path) -> None:
     analysis = analysed(tmp_path, TABLE + "table.put_item(Item={})\n")
-    assert [c.table for c in analysis.calls] == [None]
+    assert [c.table for c in analysis.calls] == ["env:TABLE_NAME"]
 
 
 def test_the_table_meta_client_is_a_client(tmp_path: Path) -> None:
@@ -203,7 +203,7 @@ import boto3
 client = boto3.client("dynamodb")
 
 def handler(event, context):
-    items = [{"Put": {"TableName": "Orders", "Item": i}} for i in event["items"]]
+    items = build(event["items"])
     client.transact_write_items(TransactItems=items)
 """,
     )
@@ -786,3 +786,491 @@ def test_the_calls_found_do_not_depend_on_the_order_of_the_code(order: list[str]
         analysis = analysed(Path(folder), "import boto3\n\n" + "\n".join(order))
     assert sorted((c.method, c.table) for c in analysis.calls) == [("get_item", "T"), ("put_item", "T"), ("query", "T"), ("scan", "T")]
     assert analysis.unresolved == ()
+
+
+# --- table references: how the code names each table ---------------------------------------
+
+
+def tables(analysis: CodeAnalysis) -> list[tuple[str, str | None]]:
+    return [(call.operation, call.table) for call in analysis.calls]
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        'os.environ["ORDERS"]',
+        'os.environ.get("ORDERS")',
+        'os.environ.get("ORDERS", "orders-dev")',
+        'os.getenv("ORDERS")',
+        'os.getenv("ORDERS", "orders-dev")',
+        'environ["ORDERS"]',
+        'environ.get("ORDERS")',
+        'getenv("ORDERS")',
+    ],
+)
+def test_a_table_name_from_the_environment_is_named_by_its_variable(tmp_path: Path, read: str) -> None:
+    source = f'import os\nfrom os import environ, getenv\nimport boto3\n\nboto3.resource("dynamodb").Table({read}).get_item(Key={{}})\n'
+    assert tables(analysed(tmp_path, source)) == [("GetItem", "env:ORDERS")]
+
+
+def test_the_two_table_handler_names_each_table_by_its_variable(tmp_path: Path) -> None:
+    source = (Path(__file__).parent / "fixtures" / "code" / "two_tables" / "handler.py").read_text()
+    analysis = analysed(tmp_path, source)
+    assert [(c.operation, c.table) for c in analysis.calls if c.line in (15, 18)] == [
+        ("GetItem", "env:TABLE_NAME"),
+        ("PutItem", "env:ARCHIVE_TABLE"),
+    ]
+
+
+def test_a_module_constant_read_from_the_environment(tmp_path: Path) -> None:
+    analysis = analysed(
+        tmp_path,
+        """\
+import os
+import boto3
+
+ORDERS_TABLE = os.environ["ORDERS_TABLE"]
+client = boto3.client("dynamodb")
+
+def handler(event, context):
+    return client.query(TableName=ORDERS_TABLE, KeyConditionExpression="pk = :pk")
+""",
+    )
+    assert tables(analysis) == [("Query", "env:ORDERS_TABLE")]
+
+
+def test_a_settings_class_attribute_and_a_settings_instance_passed_around(tmp_path: Path) -> None:
+    analysis = analysed(
+        tmp_path,
+        """\
+import os
+import boto3
+
+class Settings:
+    archive_table = os.environ["ARCHIVE_TABLE"]
+
+    def __init__(self):
+        self.orders_table = os.getenv("ORDERS_TABLE")
+
+def archive(settings, item):
+    boto3.resource("dynamodb").Table(settings.archive_table).put_item(Item=item)
+
+def handler(event, context):
+    settings = Settings()
+    boto3.client("dynamodb").get_item(TableName=settings.orders_table, Key=event["key"])
+    archive(settings, event["item"])
+""",
+    )
+    assert tables(analysis) == [("PutItem", "env:ARCHIVE_TABLE"), ("GetItem", "env:ORDERS_TABLE")]
+
+
+def test_a_dataclass_field_default_or_default_factory_read_from_the_environment(tmp_path: Path) -> None:
+    analysis = analysed(
+        tmp_path,
+        """\
+import os
+from dataclasses import dataclass, field
+import boto3
+
+@dataclass(frozen=True)
+class Config:
+    orders: str = os.environ["ORDERS_TABLE"]
+    archive: str = field(default_factory=lambda: os.environ["ARCHIVE_TABLE"])
+
+CONFIG = Config()
+dynamodb = boto3.resource("dynamodb")
+
+def handler(event, context):
+    dynamodb.Table(CONFIG.orders).delete_item(Key=event["key"])
+    dynamodb.Table(CONFIG.archive).put_item(Item=event["item"])
+""",
+    )
+    assert tables(analysis) == [("DeleteItem", "env:ORDERS_TABLE"), ("PutItem", "env:ARCHIVE_TABLE")]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['f"{os.environ[\'STAGE\']}-orders"', 'os.environ["STAGE"] + "-orders"', 'os.environ["A"] if event else os.environ["B"]'],
+    ids=["f-string", "concatenation", "two-variables"],
+)
+def test_a_name_made_from_an_environment_variable_is_not_a_table_name(tmp_path: Path, name: str) -> None:
+    source = f'import os\nimport boto3\n\ndef handler(event, context):\n    boto3.client("dynamodb").scan(TableName={name})\n'
+    assert tables(analysed(tmp_path, source)) == [("Scan", None)]
+
+
+def test_request_items_keys_from_the_environment_are_one_call_per_table(tmp_path: Path) -> None:
+    analysis = analysed(
+        tmp_path,
+        """\
+import os
+import boto3
+
+ORDERS, ARCHIVE = os.environ["ORDERS_TABLE"], os.environ["ARCHIVE_TABLE"]
+
+def handler(event, context):
+    boto3.resource("dynamodb").batch_write_item(
+        RequestItems={ORDERS: [{"DeleteRequest": {"Key": event["key"]}}], ARCHIVE: [{"PutRequest": {"Item": event["item"]}}]}
+    )
+""",
+    )
+    assert tables(analysis) == [("BatchWriteItem", "env:ARCHIVE_TABLE"), ("BatchWriteItem", "env:ORDERS_TABLE")]
+
+
+def test_a_table_name_attribute_keeps_its_variable(tmp_path: Path) -> None:
+    analysis = analysed(tmp_path, TABLE + 'table.meta.client.batch_get_item(RequestItems={table.name: {"Keys": []}})\n')
+    assert tables(analysis) == [("BatchGetItem", "env:TABLE_NAME")]
+
+
+# --- batches and transactions: one call per table --------------------------------------------
+
+TRANSACTION = """\
+import os
+import boto3
+
+client = boto3.client("dynamodb")
+ORDERS = os.environ["ORDERS_TABLE"]
+ARCHIVE = os.environ["ARCHIVE_TABLE"]
+
+def handler(event, context):
+"""
+
+
+def transaction(analysis: CodeAnalysis) -> list[tuple[int, str | None, tuple[str, ...]]]:
+    return [(c.line, c.table, c.actions) for c in analysis.calls]
+
+
+def test_a_transaction_over_two_tables_is_one_call_per_table(tmp_path: Path) -> None:
+    body = """\
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": ORDERS, "Item": event["order"]}},
+            {"ConditionCheck": {"TableName": ARCHIVE, "Key": event["key"], "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+    )
+"""
+    assert transaction(analysed(tmp_path, TRANSACTION + body)) == [
+        (9, "env:ARCHIVE_TABLE", ("dynamodb:ConditionCheckItem",)),
+        (9, "env:ORDERS_TABLE", ("dynamodb:PutItem",)),
+    ]
+
+
+def test_transaction_entries_built_by_a_comprehension(tmp_path: Path) -> None:
+    body = """\
+    keys = event["keys"]
+    return client.transact_get_items(TransactItems=[{"Get": {"TableName": ORDERS, "Key": k}} for k in keys])
+"""
+    assert transaction(analysed(tmp_path, TRANSACTION + body)) == [(10, "env:ORDERS_TABLE", ("dynamodb:GetItem",))]
+
+
+@pytest.mark.parametrize(
+    "grow",
+    [
+        'items.append({"Put": {"TableName": ORDERS, "Item": item}})',
+        'items += [{"Put": {"TableName": ORDERS, "Item": item}}]',
+        'items.extend([{"Put": {"TableName": ORDERS, "Item": item}}])',
+    ],
+    ids=["append", "augmented", "extend"],
+)
+def test_transaction_entries_appended_in_a_loop(tmp_path: Path, grow: str) -> None:
+    body = f"""\
+    items = [{{"Delete": {{"TableName": ARCHIVE, "Key": event["old"]}}}}]
+    for item in event["items"]:
+        {grow}
+    client.transact_write_items(TransactItems=items)
+"""
+    assert transaction(analysed(tmp_path, TRANSACTION + body)) == [
+        (12, "env:ARCHIVE_TABLE", ("dynamodb:DeleteItem",)),
+        (12, "env:ORDERS_TABLE", ("dynamodb:PutItem",)),
+    ]
+
+
+def test_transaction_entries_bound_some_other_way_are_not_literal(tmp_path: Path) -> None:
+    body = """\
+    items = []
+    for items in event["batches"]:
+        client.transact_write_items(TransactItems=items)
+"""
+    analysis = analysed(tmp_path, TRANSACTION + body)
+    assert analysis.calls == ()
+    assert reasons(analysis) == ["the entries of transact_write_items are not literal: which item actions it needs cannot be read"]
+
+
+# --- from the handler ------------------------------------------------------------------------
+
+
+def from_handler(tmp_path: Path, files: str | dict[str, str], handler: str = "handler.handler") -> CodeAnalysis:
+    files = {"handler.py": files} if isinstance(files, str) else files
+    root = tmp_path / "code"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
+    return analyse(root, handler=handler)
+
+
+def test_code_the_handler_never_reaches_is_listed_as_unreachable(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        TABLE
+        + """
+def handler(event, context):
+    return table.get_item(Key=event["key"])
+
+def migrate(event, context):
+    table.delete_item(Key=event["key"])
+    event["client"].batch_write_item(RequestItems={})
+""",
+    )
+    assert (analysis.handler, tables(analysis), analysis.unresolved) == ("handler.handler", [("GetItem", "env:TABLE_NAME")], ())
+    assert [(r.line, type(r).__name__) for r in analysis.unreachable] == [(10, "CodeCall"), (11, "Unresolved")]
+    assert analysis.actions == ("dynamodb:GetItem",)
+
+
+def test_without_a_handler_every_function_is_an_entry_point(tmp_path: Path) -> None:
+    analysis = analysed(tmp_path, TABLE + "def handler(e, c):\n    table.get_item(Key={})\n\ndef other(e, c):\n    table.scan()\n")
+    assert (operations(analysis), analysis.unreachable, analysis.handler) == ([("get_item", "GetItem"), ("scan", "Scan")], (), None)
+
+
+def test_import_time_code_of_imported_modules_counts_and_the_rest_does_not(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/db.py": TABLE + "table.load()\n\ndef purge():\n    table.delete_item(Key={})\n",
+            "app/main.py": "from app.db import table\n\ndef handler(event, context):\n    table.put_item(Item=event)\n",
+            "scripts/seed.py": TABLE + "table.put_item(Item={'pk': 'seed'})\n",
+        },
+        handler="app.main.handler",
+    )
+    assert [(c.path, c.operation) for c in analysis.calls] == [("code/app/db.py", "DescribeTable"), ("code/app/main.py", "PutItem")]
+    assert [(r.path, r.line) for r in analysis.unreachable] == [("code/app/db.py", 8), ("code/scripts/seed.py", 5)]
+
+
+def test_an_unreachable_caller_gives_a_reached_function_no_values(tmp_path: Path) -> None:
+    # A test helper in the folder passes a fake: from the handler, save() only ever gets the table.
+    analysis = from_handler(
+        tmp_path,
+        TABLE
+        + """
+def save(target, item):
+    target.put_item(Item=item)
+
+def handler(event, context):
+    save(table, event)
+
+def local_test():
+    save(object(), {})
+""",
+    )
+    assert (tables(analysis), analysis.unresolved) == ([("PutItem", "env:TABLE_NAME")], ())
+
+
+def test_the_handlers_parameters_are_unknown(tmp_path: Path) -> None:
+    analysis = from_handler(tmp_path, "import boto3\n\ndef handler(event, context):\n    event.put_item(Item={})\n")
+    assert reasons(analysis) == [
+        "calls put_item on `event`, a parameter of handler() whose value the analysis cannot follow: "
+        "no call the analysis can follow passes it (it is called from outside the analysed files, or through a value it cannot follow)"
+    ]
+
+
+def test_a_thread_target_is_called_with_its_args_and_kwargs(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        TABLE
+        + """
+import threading
+from threading import Thread
+
+def save(target, item, *, key=None):
+    target.put_item(Item=item)
+
+def remove(target):
+    target.delete_item(Key={})
+
+def handler(event, context):
+    threading.Thread(target=save, args=(table, event), kwargs={"key": "pk"}).start()
+    Thread(None, remove, "remover", (table,)).start()
+""",
+    )
+    assert (tables(analysis), analysis.unresolved) == ([("PutItem", "env:TABLE_NAME"), ("DeleteItem", "env:TABLE_NAME")], ())
+
+
+def test_executor_submit_and_map_call_the_function(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        TABLE
+        + """
+import concurrent.futures
+
+def load(target, key):
+    return target.get_item(Key={"pk": key})
+
+def store(item):
+    table.put_item(Item=item)
+
+def handler(event, context):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as executor:
+        futures = [executor.submit(load, table, key=k) for k in event["keys"]]
+        list(executor.map(store, event["items"]))
+    return [f.result() for f in futures]
+""",
+    )
+    assert (tables(analysis), analysis.unresolved) == ([("GetItem", "env:TABLE_NAME"), ("PutItem", "env:TABLE_NAME")], ())
+
+
+def test_the_threaded_fixture_follows_thread_and_executor(tmp_path: Path) -> None:
+    source = (Path(__file__).parent / "fixtures" / "code" / "threaded" / "handler.py").read_text()
+    analysis = from_handler(tmp_path, source)
+    assert (operations(analysis), analysis.unreachable) == ([("put_item", "PutItem"), ("get_item", "GetItem"), ("delete_item", "DeleteItem")], ())
+
+
+def test_a_function_handed_to_unseen_code_from_reached_code_is_reached(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        TABLE
+        + """
+import atexit
+from retrying import retry_call
+
+def flush():
+    table.put_item(Item={"pk": "last"})
+
+def write(event):
+    table.update_item(Key=event["key"])
+
+atexit.register(flush)
+
+def handler(event, context):
+    retry_call(write, event)
+
+def unused():
+    retry_call(lambda: table.scan())
+""",
+    )
+    assert operations(analysis) == [("put_item", "PutItem"), ("update_item", "UpdateItem")]
+    assert [r.line for r in analysis.unreachable] == [21]
+
+
+def test_an_injected_table_with_a_fallback_is_the_fallback_when_no_caller_passes_one(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        {
+            "repository.py": """\
+import os
+import boto3
+
+class OrderRepository:
+    def __init__(self, table=None):
+        self.table = table or boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+    def add(self, order):
+        self.table.put_item(Item=order)
+""",
+            "handler.py": "from repository import OrderRepository\n\nrepository = OrderRepository()\n\n"
+            "def handler(event, context):\n    repository.add(event)\n",
+            "test_repository.py": "from unittest.mock import MagicMock\nfrom repository import OrderRepository\n\n"
+            "def test_add():\n    OrderRepository(MagicMock()).add({})\n",
+        },
+    )
+    assert (tables(analysis), analysis.unresolved) == ([("PutItem", "env:TABLE_NAME")], ())
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        ("missing.handler", "handler 'missing.handler': code/ has no module 'missing'"),
+        ("handler.main", "handler 'handler.main': code/handler.py defines no 'main'"),
+        ("handler", "handler 'handler' is not of the form module.function"),
+    ],
+)
+def test_a_handler_that_is_not_in_the_folder_is_a_value_error(tmp_path: Path, handler: str, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        from_handler(tmp_path, TABLE + "def handler(event, context):\n    table.scan()\n", handler=handler)
+    assert str(error.value) == message
+
+
+def test_a_route_registered_by_a_decorator_is_reached_when_its_module_is(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        TABLE
+        + """
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver()
+
+@app.get("/orders/<order_id>")
+def get_order(order_id):
+    return table.get_item(Key={"pk": order_id}).get("Item")
+
+def reindex():
+    table.scan()
+
+def lambda_handler(event, context):
+    return app.resolve(event, context)
+""",
+        handler="handler.lambda_handler",
+    )
+    assert (operations(analysis), [r.line for r in analysis.unreachable]) == ([("get_item", "GetItem")], [15])
+
+
+def test_request_items_bound_to_a_name_are_read_where_it_is_bound(tmp_path: Path) -> None:
+    analysis = analysed(
+        tmp_path,
+        """\
+import os
+import boto3
+
+ORDERS = os.environ["ORDERS_TABLE"]
+
+def handler(event, context):
+    request = {ORDERS: {"Keys": [{"pk": k} for k in event["keys"]]}, os.environ["USERS_TABLE"]: {"Keys": []}}
+    return boto3.resource("dynamodb").batch_get_item(RequestItems=request)
+""",
+    )
+    assert tables(analysis) == [("BatchGetItem", "env:ORDERS_TABLE"), ("BatchGetItem", "env:USERS_TABLE")]
+
+
+def test_transaction_entries_in_a_module_constant(tmp_path: Path) -> None:
+    body = '    client.transact_get_items(TransactItems=LOOKUPS)\n\nLOOKUPS = [{"Get": {"TableName": ARCHIVE, "Key": {"pk": {"S": "x"}}}}]\n'
+    assert transaction(analysed(tmp_path, TRANSACTION + body)) == [(9, "env:ARCHIVE_TABLE", ("dynamodb:GetItem",))]
+
+
+def test_a_thread_subclass_runs_its_run_method(tmp_path: Path) -> None:
+    analysis = from_handler(
+        tmp_path,
+        TABLE
+        + """
+import threading
+
+class Flusher(threading.Thread):
+    def __init__(self, items):
+        super().__init__(daemon=True)
+        self.items = items
+
+    def run(self):
+        for item in self.items:
+            table.put_item(Item=item)
+
+def handler(event, context):
+    Flusher(event["items"]).start()
+""",
+    )
+    assert (operations(analysis), analysis.unreachable) == ([("put_item", "PutItem")], ())
+
+
+def test_transaction_entries_handed_to_other_code_are_not_literal(tmp_path: Path) -> None:
+    body = """\
+    items = [{"Put": {"TableName": ORDERS, "Item": event["order"]}}]
+    add_audit_entries(items)
+    client.transact_write_items(TransactItems=items)
+"""
+    analysis = analysed(tmp_path, TRANSACTION + body)
+    assert (analysis.calls, reasons(analysis)) == ((), ["the entries of transact_write_items are not literal: which item actions it needs cannot be read"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(SNIPPETS))
+def test_what_the_handler_reaches_does_not_depend_on_the_order_of_the_code(order: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        analysis = from_handler(Path(folder), "import boto3\n\n" + "\n".join(order))
+    assert sorted((c.method, c.table) for c in analysis.calls) == [("get_item", "T"), ("put_item", "T"), ("query", "T"), ("scan", "T")]
+    assert (analysis.unresolved, analysis.unreachable) == ((), ())

@@ -104,6 +104,7 @@ def test_aws_target_without_credentials_is_refused(isolated: dict[str, str], tmp
 
 def test_missing_cdktf_cli_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
     monkeypatch.setattr(deploy, "CDKTF", tmp_path / "no-cdktf")
+    monkeypatch.setenv("LAMBDA_DYNAMODB_STATE_DIR", str(tmp_path / "state"))  # its lock too: not the project's .state/
     assert deploy.main(["deploy", "--outdir", str(tmp_path / "out")]) == 1
     assert "the cdktf CLI is not installed" in capsys.readouterr().err
 

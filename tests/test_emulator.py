@@ -61,3 +61,61 @@ def test_environment_points_everything_at_the_emulator() -> None:
         "AWS_REGION": "eu-west-1",
         "AWS_DEFAULT_REGION": "eu-west-1",
     }
+
+
+def test_a_restarted_emulator_comes_back_from_its_recording(tmp_path: Path) -> None:
+    """moto keeps everything in memory: the project's emulator records what it serves, and the
+    next start replays it, so a state written against the first one still describes the second."""
+    from conftest import emulator_client
+
+    first, _ = emulator.start(state_dir=tmp_path)
+    try:
+        dynamodb = emulator_client(first.environment(), "dynamodb")
+        dynamodb.create_table(
+            TableName="Kept",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            DeletionProtectionEnabled=True,
+        )
+        dynamodb.put_item(TableName="Kept", Item={"id": {"S": "x"}})
+    finally:
+        emulator.stop(state_dir=tmp_path)
+    assert emulator.recorded_requests(tmp_path) >= 2
+
+    second, started = emulator.start(state_dir=tmp_path)
+    try:
+        assert started and second.port != first.port and second.restored >= 2
+        dynamodb = emulator_client(second.environment(), "dynamodb")
+        assert dynamodb.describe_table(TableName="Kept")["Table"]["DeletionProtectionEnabled"] is True
+        assert dynamodb.scan(TableName="Kept")["Items"] == [{"id": {"S": "x"}}]
+    finally:
+        emulator.stop(state_dir=tmp_path, forget=True)  # what a successful `make destroy` does
+    assert emulator.recorded_requests(tmp_path) == 0
+
+    third, _ = emulator.start(state_dir=tmp_path)
+    try:
+        assert third.restored == 0
+        assert emulator_client(third.environment(), "dynamodb").list_tables()["TableNames"] == []
+    finally:
+        emulator.stop(state_dir=tmp_path, forget=True)
+
+
+def test_a_damaged_recording_is_a_clear_error_and_is_kept(tmp_path: Path) -> None:
+    (tmp_path / emulator.RECORDING_FILE).write_text("not json\n")
+    with pytest.raises(EmulatorError, match=r"emulator-recording.jsonl line 1 is not a recorded request .*: move it aside"):
+        emulator.start(state_dir=tmp_path)
+    assert no_process_left(tmp_path)
+    assert (tmp_path / emulator.RECORDING_FILE).read_text().startswith("not json\n"), "kept, not rewritten"
+
+
+def test_the_recording_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # It holds every request body: the function's zip, its environment's values.
+    import stat
+
+    emulator.start(state_dir=tmp_path)
+    try:
+        mode = stat.S_IMODE((tmp_path / emulator.RECORDING_FILE).stat().st_mode)
+    finally:
+        emulator.stop(state_dir=tmp_path)
+    assert mode == 0o600

@@ -9,12 +9,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, DecimalException
 from typing import Any
 
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import DYNAMODB_CONTEXT
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError, EndpointConnectionError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -682,3 +685,162 @@ def test_a_batch_the_time_stops_midway_reports_exactly_the_items_not_written(tab
     items = [{"pk": "batch", "sk": f"{i:03}"} for i in range(60)]
     answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
     assert (answer["unprocessed"], _sks_in_table(table, "batch")) == (items[25:], {item["sk"] for item in items[:25]})
+
+
+# --- batches say what was written, whatever fails; values come back exact; nesting is bounded ----
+
+
+#: The handler's own, before any test wraps it (a hypothesis example must not wrap the last one's wrapper).
+REAL_WRITE_BATCH = handler.write_batch
+
+
+def _failing_call(call: int, failure: BaseException, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BatchWriteItem call number ``call`` (from 1) raises ``failure``; the others reach moto."""
+    real = REAL_WRITE_BATCH
+    calls: list[int] = []
+
+    def failing(client: Any, request_items: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == call:
+            raise failure
+        return real(client, request_items)
+
+    monkeypatch.setattr(handler, "write_batch", failing)
+
+
+def _client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": f"{code} from DynamoDB"}}, "BatchWriteItem")
+
+
+#: What a BatchWriteItem call can fail with: DynamoDB refusing it, throttling beyond botocore's
+#: retries, no answer, and a failure of anything else.
+BATCH_FAILURES = [
+    _client_error("ValidationException"),
+    _client_error("ProvisionedThroughputExceededException"),
+    _client_error("AccessDeniedException"),
+    EndpointConnectionError(endpoint_url="https://dynamodb.invalid"),
+    RuntimeError("something else broke"),
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(count=st.integers(min_value=1, max_value=80), call=st.integers(min_value=1, max_value=4), failure=st.sampled_from(BATCH_FAILURES))
+def test_a_batch_failing_in_any_chunk_answers_exactly_what_was_written_and_what_was_not(
+    table: Any, monkeypatch: pytest.MonkeyPatch, count: int, call: int, failure: BaseException
+) -> None:
+    pk = f"any-failure-{uuid.uuid4()}"
+    items = [{"pk": pk, "sk": f"{i:03}", "n": i} for i in range(count)]
+    _failing_call(call, failure, monkeypatch)
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
+    written = _sks_in_table(table, pk)
+    # The failing call's chunk and every later one are not written; the chunks before it are.
+    expected = set(range(min((call - 1) * handler.BATCH_SIZE, count), count))
+    assert (answer["ok"], answer["written"], answer["unprocessed_indexes"]) == (not expected, count - len(expected), sorted(expected))
+    assert answer["unprocessed"] == [items[i] for i in sorted(expected)]
+    assert written == {item["sk"] for i, item in enumerate(items) if i not in expected}
+    assert json.loads(json.dumps(answer)) == answer
+
+
+def test_a_batch_dynamodb_refuses_in_its_second_chunk_says_the_first_25_were_written(table: Any) -> None:
+    items = [{"pk": "second", "sk": f"{i:03}"} for i in range(60)]
+    items[31] = dict(items[30])  # DynamoDB refuses a call whose keys repeat: the second chunk's
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
+    assert (answer["ok"], answer["error"]["type"], answer["written"]) == (False, "ValidationException", 25)
+    assert answer["error"]["message"].endswith(": 35 of 60 items were not written")
+    assert (answer["unprocessed"], answer["unprocessed_indexes"]) == (items[25:], list(range(25, 60)))
+    assert _sks_in_table(table, "second") == {item["sk"] for item in items[:25]}
+
+
+def test_a_batch_with_a_bad_value_in_its_second_chunk_writes_nothing_and_says_so(table: Any) -> None:
+    items = [{"pk": "late", "sk": f"{i:03}"} for i in range(60)]
+    items[40]["n"] = 10**40  # more digits than DynamoDB's numbers hold
+    answer = handler.handler({"action": "batch_write", "items": items, "overwrite": True}, CONTEXT)
+    assert (answer["error"]["type"], answer["written"], answer["unprocessed_indexes"]) == ("BadRequest", 0, list(range(60)))
+    assert answer["unprocessed"] == items and "items[40].n" not in answer["error"]["message"]
+    assert table.scan()["Count"] == 0
+
+
+def test_binary_values_come_back_base64_encoded(table: Any) -> None:
+    table.put_item(Item={"pk": "bin", "sk": "1", "blob": b"\x00\xffbytes", "blobs": {b"b", b"a"}, "nested": {"in": [b"\x01"]}})
+    answer = handler.handler({"action": "get", "key": {"pk": "bin", "sk": "1"}}, CONTEXT)
+    assert answer["item"] == {"pk": "bin", "sk": "1", "blob": "AP9ieXRlcw==", "blobs": ["YQ==", "Yg=="], "nested": {"in": ["AQ=="]}}
+    assert json.loads(json.dumps(answer)) == answer
+
+
+def as_lambda_writes_it(answer: dict[str, Any]) -> str:
+    """The answer as Lambda's Python runtime writes it: a Decimal is a raw JSON number, ``str(decimal)``
+    (awslambdaric's marshaller: ``simplejson.RawJSON(str(obj))``)."""
+    raw: dict[str, str] = {}
+
+    def default(value: Any) -> str:
+        if isinstance(value, Decimal):
+            token = f"\x00{len(raw)}\x00"
+            raw[json.dumps(token)] = str(value)
+            return token
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    text = json.dumps(answer, default=default)
+    for token, digits in raw.items():
+        text = text.replace(token, digits)
+    return text
+
+
+def _dynamodb_number(digits: int, exponent: int) -> Decimal | None:
+    number = Decimal(digits).scaleb(exponent)
+    try:
+        fits = DYNAMODB_CONTEXT.create_decimal(number) == number
+    except DecimalException:
+        return None
+    return number if fits and (number == 0 or Decimal("1E-130") <= abs(number) < Decimal("1E+126")) else None
+
+
+#: Numbers DynamoDB holds: up to 38 significant digits, magnitude 1E-130 to below 1E+126.
+DYNAMODB_NUMBERS = st.builds(
+    _dynamodb_number, st.integers(min_value=-(10**38) + 1, max_value=10**38 - 1), st.integers(min_value=-170, max_value=125)
+).filter(lambda number: number is not None)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=DYNAMODB_NUMBERS | st.just(Decimal("3.1415926535897932384626433832795028841")))
+def test_numbers_come_back_exactly(table: Any, number: Decimal) -> None:
+    table.put_item(Item={"pk": "num", "sk": "1", "n": number, "ns": {number, number + 1}, "in": [{"n": number}]})
+    answer = handler.handler({"action": "get", "key": {"pk": "num", "sk": "1"}}, CONTEXT)
+    read = json.loads(as_lambda_writes_it(answer), parse_float=Decimal, parse_int=Decimal)["item"]
+    assert (read["n"], read["in"][0]["n"], sorted(read["ns"])) == (number, number, sorted({number, number + 1}))
+
+
+#: DynamoDB's nesting limit (lists and maps in an attribute's value, the value itself counted).
+DYNAMODB_MAX_DEPTH = 32
+
+
+def _nested(depth: int, kind: str) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = [value] if kind == "list" else {"a": value}
+    return value
+
+
+def _events_holding(value: Any) -> list[dict[str, Any]]:
+    return [
+        {"action": "put", "item": {**ITEM, "deep": value}},
+        {"action": "update", "key": {"pk": "user#1", "sk": "profile"}, "set": {"deep": value}},
+        {"action": "get", "key": {"pk": "user#1", "sk": value}},
+        {"action": "query", "partition_key": {"name": "pk", "value": value}},
+        {"action": "batch_write", "items": [{"pk": "deep", "sk": "0"}] * 30 + [{"pk": "deep", "sk": "1", "deep": value}], "overwrite": True},
+    ]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(depth=st.integers(min_value=DYNAMODB_MAX_DEPTH + 1, max_value=5000), kind=st.sampled_from(["list", "map"]), which=st.integers(0, 4))
+def test_input_nested_deeper_than_dynamodb_allows_is_a_named_error(table: Any, depth: int, kind: str, which: int) -> None:
+    event = _events_holding(_nested(depth, kind))[which]
+    answer = handler.handler(event, CONTEXT)
+    assert (answer["ok"], answer["error"]["type"]) == (False, "BadRequest")
+    assert f"more than {DYNAMODB_MAX_DEPTH} levels deep (DynamoDB's nesting limit)" in answer["error"]["message"]
+    assert len(answer["error"]["message"]) < 200 and table.scan()["Count"] == 0
+
+
+def test_input_nested_as_deep_as_dynamodb_allows_is_written_and_read_back(table: Any) -> None:
+    item = {**ITEM, "deep": _nested(DYNAMODB_MAX_DEPTH, "map"), "deeper": _nested(DYNAMODB_MAX_DEPTH, "list")}
+    assert handler.handler({"action": "put", "item": item}, CONTEXT)["ok"] is True
+    assert handler.handler({"action": "get", "key": {"pk": "user#1", "sk": "profile"}}, CONTEXT)["item"] == item

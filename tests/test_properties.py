@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lambda_dynamodb.errors import problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +61,7 @@ def test_invalid_names_are_rejected_with_field_value_and_rule(rule: str, data: s
     value = data.draw(invalid(pattern))
     with pytest.raises(ConfigurationError) as caught:
         validate(build(value))
-    assert f"{field} {value!r} is invalid: {text}" in caught.value.problems
+    assert problem(field, value, text) in caught.value.problems
 
 
 @pytest.mark.parametrize("rule", list(NAME_RULES))

@@ -47,7 +47,7 @@ CASES = {
     "function name bad character": (with_function(name="my.function"), "function.name 'my.function' is invalid: 1 to 64"),
     "role name bad character": (with_role(name="role/x"), "role.name 'role/x' is invalid: 1 to 64 characters of A-Z a-z 0-9 and + = , . @ _ -"),
     "role name too long": (with_role(name="r" * 65), "role.name '" + "r" * 65 + "' is invalid: 1 to 64"),
-    "policy name too long": (with_role(policy_name="p" * 129), "role.policy_name '" + "p" * 129 + "' is invalid: 1 to 128"),
+    "policy name too long": (with_role(policy_name="p" * 129), "role.policy_name '" + "p" * 79 + "\u2026 (129 characters) is invalid: 1 to 128"),
     "policy name empty": (with_role(policy_name=""), "role.policy_name '' is invalid: 1 to 128"),
     "iam path": (with_role(path="service-role"), "role.path 'service-role' is invalid: starts and ends with /"),
     "permissions boundary": (with_role(permissions_boundary_arn="boundary"), "role.permissions_boundary_arn 'boundary' is invalid: an IAM policy ARN"),

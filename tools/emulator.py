@@ -6,10 +6,17 @@
 
 Its port and pid are kept in ``.state/emulator.json`` (ignored by git); its log in
 ``.state/emulator.log``. Set EMULATOR_PORT to ask for a fixed port (default: a free one).
+
+moto keeps everything in memory, so the emulator records every request it serves (moto's own
+recorder, MOTO_ENABLE_RECORDING) in ``.state/emulator-recording.jsonl``. When an emulator of this
+project has ended (a reboot, a kill), the next ``start`` replays that recording into the new one:
+what was deployed comes back, and the Terraform state describes it again. ``stop`` keeps the
+recording; ``stop(forget=True)``, what a successful `make destroy` does, ends it with the emulator.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -20,8 +27,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("LAMBDA_DYNAMODB_STATE_DIR", PROJECT_DIR / ".state"))
@@ -32,6 +40,8 @@ START_TIMEOUT_SECONDS = 30.0
 #: moto enforces no Lambda concurrency quota unless told one: with AWS's default regional quota
 #: it refuses, as AWS does, a reservation that leaves fewer than 100 executions unreserved.
 LAMBDA_CONCURRENCY_QUOTA = 1000
+#: Every request the project's emulator served, one JSON object a line (moto's recorder format).
+RECORDING_FILE = "emulator-recording.jsonl"
 
 
 class EmulatorError(RuntimeError):
@@ -42,6 +52,8 @@ class EmulatorError(RuntimeError):
 class Emulator:
     port: int
     pid: int
+    #: Requests replayed from the recording when this emulator started (0: it started empty).
+    restored: int = field(default=0, compare=False)
 
     @property
     def url(self) -> str:
@@ -91,7 +103,11 @@ def start(
     command: Sequence[str] | None = None,
     timeout: float = START_TIMEOUT_SECONDS,
 ) -> tuple[Emulator, bool]:
-    """The running emulator this project started, or a new one. Returns (emulator, started_now)."""
+    """The running emulator this project started, or a new one. Returns (emulator, started_now).
+
+    A new one records what it serves; if an earlier emulator left a recording, the new one
+    replays it first (``Emulator.restored`` says how many requests).
+    """
     running = current(state_dir)
     if running is not None and (port is None or running.port == port):
         return running, False
@@ -99,15 +115,88 @@ def start(
     if port_is_taken(port):
         raise EmulatorError(f"port {port} on {HOST} is taken by another process: free it, or unset EMULATOR_PORT to use a free port")
     state_dir.mkdir(parents=True, exist_ok=True)
+    recording = state_dir / RECORDING_FILE
+    # The recording holds every request body (the function's zip, its environment's values):
+    # readable by this user only, like a state file should be.
+    os.close(os.open(recording, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    recording.chmod(0o600)
     log = (state_dir / "emulator.log").open("wb")
-    env = {**os.environ, "MOTO_LAMBDA_CONCURRENCY_QUOTA": str(LAMBDA_CONCURRENCY_QUOTA)}
+    env = {
+        **os.environ,
+        "MOTO_LAMBDA_CONCURRENCY_QUOTA": str(LAMBDA_CONCURRENCY_QUOTA),
+        "MOTO_ENABLE_RECORDING": "1",
+        "MOTO_RECORDER_FILEPATH": str(recording),
+    }
     process = subprocess.Popen(
         list(command or moto_command(port)), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
     )
     emulator = Emulator(port=port, pid=process.pid)
     _wait_until_it_answers(process, emulator, state_dir, timeout)
-    (state_dir / "emulator.json").write_text(json.dumps(asdict(emulator)))
-    return emulator, True
+    try:
+        restored = restore(emulator, recording)
+    except EmulatorError:
+        _terminate(process.pid)
+        raise
+    (state_dir / "emulator.json").write_text(json.dumps({"port": emulator.port, "pid": emulator.pid}))
+    return Emulator(port=port, pid=process.pid, restored=restored), True
+
+
+def recorded_requests(state_dir: Path = STATE_DIR) -> int:
+    """How many requests the recording in ``state_dir`` holds (0 when there is none)."""
+    try:
+        with (state_dir / RECORDING_FILE).open("rb") as recording:
+            return sum(1 for line in recording if line.strip())
+    except OSError:
+        return 0
+
+
+def restore(emulator: Emulator, recording: Path) -> int:
+    """Replay ``recording`` into ``emulator`` (not recording the replay itself); returns how many
+    requests were replayed. The recording is read, never rewritten."""
+    try:
+        lines = [line for line in recording.read_text(errors="replace").splitlines() if line.strip()]
+    except FileNotFoundError:
+        return 0
+    if not lines:
+        return 0
+    _recorder(emulator, "stop-recording")
+    replayed = 0
+    try:
+        for number, line in enumerate(lines, 1):
+            try:
+                entry = json.loads(line)
+                url = urlsplit(entry["url"])
+                body = entry.get("body") or b""
+                if entry.get("body_encoded"):
+                    body = base64.b64decode(body)
+                headers = {k: v for k, v in dict(entry.get("headers") or {}).items() if k.lower() not in ("host", "transfer-encoding", "content-length")}
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise EmulatorError(f"{recording} line {number} is not a recorded request ({error}): move it aside to start an empty emulator") from None
+            if url.path.startswith("/moto-api"):
+                continue
+            target = f"{emulator.url}{url.path}" + (f"?{url.query}" if url.query else "")
+            data = body.encode() if isinstance(body, str) else body
+            request = urllib.request.Request(target, data=data or None, headers=headers, method=str(entry.get("method") or "GET"))
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+            except urllib.error.HTTPError as answered:  # the emulator answered it as it did the first time
+                answered.read()
+            except (urllib.error.URLError, OSError) as error:
+                raise EmulatorError(f"replaying {recording} into {emulator.url} failed at line {number}: {error}") from None
+            replayed += 1
+    finally:
+        _recorder(emulator, "start-recording")
+    return replayed
+
+
+def _recorder(emulator: Emulator, action: str) -> None:
+    request = urllib.request.Request(f"{emulator.url}/moto-api/recorder/{action}", data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
+    except (urllib.error.URLError, OSError) as error:
+        raise EmulatorError(f"the emulator at {emulator.url} did not take /moto-api/recorder/{action}: {error}") from None
 
 
 def _wait_until_it_answers(process: subprocess.Popen[bytes], emulator: Emulator, state_dir: Path, timeout: float) -> None:
@@ -134,12 +223,18 @@ def current(state_dir: Path = STATE_DIR) -> Emulator | None:
     return None
 
 
-def stop(state_dir: Path = STATE_DIR) -> Emulator | None:
-    """Stop the emulator this project started (if any); returns what was stopped."""
+def stop(state_dir: Path = STATE_DIR, forget: bool = False) -> Emulator | None:
+    """Stop the emulator this project started (if any); returns what was stopped.
+
+    Its recording stays (the next ``start`` brings its resources back) unless ``forget``: what
+    `make destroy` does once the state holds nothing any more.
+    """
     emulator = current(state_dir)
     if emulator is not None:
         _terminate(emulator.pid)
     (state_dir / "emulator.json").unlink(missing_ok=True)
+    if forget:
+        (state_dir / RECORDING_FILE).unlink(missing_ok=True)
     return emulator
 
 
@@ -185,6 +280,8 @@ def main(argv: Sequence[str]) -> int:
             requested = os.environ.get("EMULATOR_PORT")
             emulator, started = start(port=int(requested) if requested else None)
             print(f"{'started' if started else 'reusing'} moto server at {emulator.url} (pid {emulator.pid})")
+            if emulator.restored:
+                print(f"restored what it held from {STATE_DIR / RECORDING_FILE} ({emulator.restored} requests replayed)")
         elif action == "stop":
             stopped = stop()
             print(f"stopped moto server at {stopped.url}" if stopped else "no emulator of this project is running")

@@ -3,7 +3,8 @@
 The local emulator cannot prove least privilege: moto's own IAM enforcement evaluates every
 DynamoDB call against resource ``*``. So each request a boto3 session sends is turned into the
 (action, resource) pairs IAM evaluates for it (``lambda_dynamodb.dynamodb_operations``: the
-table, or the index, a transaction's item actions, a PartiQL statement's verb), and each pair
+table, or the index, a transaction's item actions, a PartiQL statement's verb; a DynamoDB
+Streams call's stream, an SQS call's queue; any other service's call on ``*``), and each pair
 is evaluated against the role's policies as deployed with moto's IAM policy evaluator
 (``moto.iam.access_control.IAMPolicy``). A denied call never reaches the emulator: it gets
 AWS's ``AccessDeniedException``, with AWS's message, like the function would in AWS.
@@ -16,14 +17,17 @@ event emitter; clients made from that session afterwards carry them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from lambda_dynamodb.dynamodb_operations import ArnBase, Permission, other_service_permission, request_permissions
 from lambda_dynamodb.policy import partition_of
 
 _DECISION = "iam_enforcer_denied"
+_STREAM_ARN = re.compile(r"arn:[\w-]+:dynamodb:[\w-]+:\d{12}:table/[\w.-]+/stream/[^|]+")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ class Enforcer:
         service = model.service_model
         if service.endpoint_prefix == "dynamodb":
             return request_permissions(model.name, params, ArnBase(partition_of(region), region, self.account))
+        if service.endpoint_prefix == "streams.dynamodb":
+            return (stream_permission(model.name, params),)
+        if service.endpoint_prefix == "sqs":
+            return (queue_permission(model.name, params, partition_of(region), region, self.account),)
         return (other_service_permission(service.signing_name or service.endpoint_prefix, model.name),)
 
     def _check(self, operation: str, permission: Permission) -> CheckedCall:
@@ -113,6 +121,41 @@ class Enforcer:
             "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "iam-enforcer", "HTTPHeaders": {}},
         }
         return response, parsed
+
+
+def stream_permission(operation: str, params: Mapping[str, Any]) -> Permission:
+    """A DynamoDB Streams request: ``dynamodb:<operation>`` on the stream's ARN.
+
+    IAM authorizes DescribeStream, GetShardIterator and GetRecords on the stream
+    (``arn:...:table/<table>/stream/<label>``), ListStreams on ``*`` only (AWS's service
+    authorization reference gives it no resource type). GetRecords names no ARN, only a shard
+    iterator, which DynamoDB Streams makes as ``<stream arn>|<n>|<opaque>``: its stream is the
+    part before the first ``|``; an iterator of another shape is checked against ``*``.
+    """
+    if "StreamArn" in params:
+        return Permission(f"dynamodb:{operation}", str(params["StreamArn"]))
+    iterator = str(params.get("ShardIterator", ""))
+    prefix = iterator.split("|", 1)[0]
+    if iterator and _STREAM_ARN.fullmatch(prefix):
+        return Permission(f"dynamodb:{operation}", prefix)
+    return Permission(f"dynamodb:{operation}", "*")
+
+
+def queue_permission(operation: str, params: Mapping[str, Any], partition: str, region: str, account: str) -> Permission:
+    """An SQS request: ``sqs:<operation>`` on the queue's ARN (``arn:...:sqs:<region>:<account>:<name>``).
+
+    The queue is named by its URL (``.../<account>/<name>``, also on an emulator's endpoint) or,
+    for CreateQueue and GetQueueUrl, by its name (in ``QueueOwnerAWSAccountId``'s account, the
+    caller's otherwise). ListQueues and the other account-level calls are checked against ``*``.
+    """
+    url = params.get("QueueUrl")
+    if url:
+        owner, name = urlparse(str(url)).path.strip("/").split("/")[-2:]
+        return Permission(f"sqs:{operation}", f"arn:{partition}:sqs:{region}:{owner}:{name}")
+    if "QueueName" in params:
+        owner = str(params.get("QueueOwnerAWSAccountId") or account)
+        return Permission(f"sqs:{operation}", f"arn:{partition}:sqs:{region}:{owner}:{params['QueueName']}")
+    return Permission(f"sqs:{operation}", "*")
 
 
 def assumed_role_principal(role_arn: str, session_name: str) -> str:

@@ -35,12 +35,13 @@ from typing import Any
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 import emulator  # noqa: E402
-from deploy import DeployError, Stages, aws_environment, deployed_target, start_emulator, state_file  # noqa: E402
+from deploy import DeployError, Refused, Stages, aws_environment, refuse_other_target, start_emulator, state_dir_of, state_file  # noqa: E402
 from lambda_dynamodb.permissions import permission_plan  # noqa: E402
-from lambda_dynamodb.synth import replace_folder  # noqa: E402
+from lambda_dynamodb.synth import FolderError, replace_folder  # noqa: E402
 from plan_checks import plan_arn_context  # noqa: E402
 from plan_diagram import dot_source  # noqa: E402
 from plan_review import STACK, Reasons, summary_markdown  # noqa: E402
+from state_lock import StateLocked, command_name, state_lock  # noqa: E402
 from terraform_cli import TerraformMissing, terraform_binary, terraform_env  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -67,7 +68,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     env = dict(os.environ if environ is None else environ)
     args = _arguments(argv, env)
     try:
-        review = make_plan(Target(args.target), Path(args.outdir), Path(args.plan_dir), env)
+        with state_lock(_emulator_state_dir(env), command_name("plan", env), env):
+            review = make_plan(Target(args.target), Path(args.outdir), Path(args.plan_dir), env)
+    except (Refused, StateLocked, FolderError) as error:  # a plan folder the project did not make, too
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except (PlanError, DeployError, emulator.EmulatorError, TerraformMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -88,12 +93,12 @@ def _arguments(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
 def make_plan(target: Target, outdir: Path, plan_dir: Path, env: dict[str, str]) -> str:
     """Plan, write the plan folder atomically, and return plan.md's text."""
     stages = Stages()
-    with stages.stage("check prerequisites (terraform, Graphviz dot, the synthesized stack)"):
+    with stages.stage("check prerequisites (the state's target, terraform, Graphviz dot, the synthesized stack)"):
+        _refuse_mixed_targets(target, outdir, env)
         dot = graphviz_binary(env)
         terraform_binary()
         stack_dir = synthesized_stack(outdir)
         env = terraform_env(PROJECT_DIR / ".terraform-cli.rc", env)
-        _refuse_mixed_targets(target, outdir, env)
     state_dir = _emulator_state_dir(env)
     with stages.stage("start the local AWS emulator (moto server)" if target is Target.LOCAL else "check AWS credentials"):
         env, started = _target_environment(target, stack_dir, state_dir, env)
@@ -133,21 +138,19 @@ def stack_region(stack_dir: Path) -> str:
 
 def _emulator_state_dir(env: Mapping[str, str]) -> Path:
     # Read from the environment passed in (not only at import), so a caller can isolate it.
-    return Path(env["LAMBDA_DYNAMODB_STATE_DIR"]) if env.get("LAMBDA_DYNAMODB_STATE_DIR") else emulator.STATE_DIR
+    return state_dir_of(env)
 
 
 def _refuse_mixed_targets(target: Target, outdir: Path, env: Mapping[str, str]) -> None:
-    """A state holding a deployment to the other target would plan against the wrong AWS."""
-    deployed = deployed_target(outdir, _emulator_state_dir(env))
-    if deployed and deployed != target.value:
-        raise PlanError(f"{state_file(outdir)} holds a deployment to {deployed}: plan with TARGET={deployed}")
+    """A state belonging to the other target would plan against the wrong AWS (exit 2)."""
+    refuse_other_target(target.value, outdir, _emulator_state_dir(env), "plan with TARGET={owner}")
 
 
 def _target_environment(target: Target, stack_dir: Path, state_dir: Path, env: dict[str, str]) -> tuple[dict[str, str], bool]:
     if target is Target.AWS:
         return aws_environment(env), False
     running, started = start_emulator(env, state_dir)
-    if started and state_file(stack_dir.parent.parent).exists():
+    if started and not running.restored and state_file(stack_dir.parent.parent).exists():
         # moto keeps everything in memory: a state from an emulator that has since stopped
         # describes nothing that exists any more, and the plan re-creates it all.
         print("    note: the state records a deployment, but to an emulator that is gone: the plan compares against nothing", flush=True)

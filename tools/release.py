@@ -41,6 +41,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "modules")]
 
 import tf_module  # noqa: E402
+from lambda_dynamodb.synth import MARKER  # noqa: E402
 
 DISTRIBUTION = "cdktf-lambda-dynamodb"
 MODULE_DIR = PROJECT_DIR / "dist" / tf_module.MODULE_NAME
@@ -191,7 +192,8 @@ def commit_and_tag(module_dir: Path, version: str, source_commit: str, previous_
     if previous_head is None and not (module_dir / ".git").exists():
         git(module_dir, "init", "--quiet", "--initial-branch=main")
     identity = [] if git(module_dir, "config", "user.email", check=False) else ["-c", f"user.name={RELEASER[0]}", "-c", f"user.email={RELEASER[1]}"]
-    git(module_dir, "add", "--all")
+    # The folder marker says the project made dist/terraform-aws-lambda-dynamodb: not a module file.
+    git(module_dir, "add", "--all", "--", ".", f":(exclude){MARKER}")
     message = f"Release v{version}\n\nFrom cdktf-lambda-dynamodb {version}.\n\nSource-Commit: {source_commit}\n"
     git(module_dir, *identity, "commit", "--quiet", "--allow-empty", "-m", message)
     git(module_dir, *identity, "tag", "--annotate", f"v{version}", "-m", f"cdktf-lambda-dynamodb {version}")

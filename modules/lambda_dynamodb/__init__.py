@@ -1,4 +1,4 @@
-"""CDKTF constructs for a Lambda function with least-privilege access to a DynamoDB table.
+"""CDKTF constructs for Lambda functions with least-privilege access to DynamoDB tables.
 
 Settings, access levels, the policy model and validation are plain Python and import
 quickly; the constructs (which load the AWS provider bindings) are imported on first use.
@@ -15,9 +15,11 @@ from .enums import (
     Architecture,
     AttributeType,
     DependencyPackaging,
+    FunctionUrlAuth,
     LogsMode,
     ProjectionType,
     Runtime,
+    StartingPosition,
     StreamViewType,
     TracingMode,
 )
@@ -26,6 +28,7 @@ from .permissions import PermissionPlan, PermissionRow, Verdict, permission_plan
 from .policy import ArnContext, PolicyDocument, Statement
 from .settings import (
     Attribute,
+    ExistingRole,
     ExistingTable,
     FunctionSettings,
     GlobalIndex,
@@ -34,9 +37,11 @@ from .settings import (
     RoleSettings,
     TableSettings,
 )
+from .triggers import Cors, FunctionUrl, QueueTrigger, StreamTrigger
 from .validation import validate
 
 if TYPE_CHECKING:
+    from .checks import check
     from .construct import LambdaDynamoDb
     from .function import Function
     from .role import FunctionRole
@@ -49,10 +54,19 @@ _CONSTRUCTS = {
     "FunctionRole": "role",
     "Table": "table",
     "ImportedTable": "table",
+    "check": "checks",
 }
 
 __all__ = [
     "__version__",
+    "Cors",
+    "ExistingRole",
+    "FunctionUrl",
+    "FunctionUrlAuth",
+    "QueueTrigger",
+    "StartingPosition",
+    "StreamTrigger",
+    "check",
     "READ_ACTIONS",
     "READ_WRITE_ACTIONS",
     "REFERENCE_ACTIONS",

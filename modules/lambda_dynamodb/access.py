@@ -11,9 +11,9 @@ import difflib
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
-from .dynamodb_actions import DYNAMODB_ACTIONS
+from .dynamodb_actions import ACCOUNT_LEVEL_ACTIONS, DYNAMODB_ACTIONS
 from .errors import ConfigurationError, problem
-from .policy import Arn, Statement
+from .policy import ANY_RESOURCE, Arn, Statement
 from .tokens import is_unresolved
 
 # DescribeTable is in every level: SDKs and ORMs call it to learn the key schema.
@@ -142,6 +142,15 @@ def table_resources(table: Arn, has_indexes: bool) -> tuple[Arn, ...]:
 
 def table_statement(actions: Sequence[str], table: Arn, has_indexes: bool) -> Statement:
     return Statement(actions=tuple(actions), resources=table_resources(table, has_indexes))
+
+
+def table_statements(actions: Sequence[str], table: Arn, has_indexes: bool) -> tuple[Statement, ...]:
+    """The table's statement, and one on ``*`` for the account-level actions listed (ListTables):
+    IAM authorizes those only on ``*``, so on the table's ARN they would grant nothing."""
+    on_table = [a for a in actions if a not in ACCOUNT_LEVEL_ACTIONS]
+    account = [a for a in actions if a in ACCOUNT_LEVEL_ACTIONS]
+    found = (table_statement(on_table, table, has_indexes),) if on_table else ()
+    return found + ((Statement(tuple(account), (ANY_RESOURCE,)),) if account else ())
 
 
 #: What reading through a customer-managed table key needs (as CDK's grantReadData).

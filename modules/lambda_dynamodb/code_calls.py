@@ -3,37 +3,59 @@
 Approach: every ``.py`` file of the source folder is parsed with :mod:`ast` and interpreted
 abstractly. Values are tracked by *kind*: the boto3 module, a session, a DynamoDB client,
 service resource, ``Table``, batch writer, paginator or waiter; the code's own functions,
-classes, instances and modules; string constants. The interpretation is flow-insensitive: a
-name's kind is the join of everything assigned to it in its scope, a parameter's the join of
-what every call site in the analysed files passes, a function's result the join of its
-``return`` values. Rounds over the whole program grow these to a fixed point (first assuming
-nothing of functions no call reaches yet, then treating their parameters as unknown); a last
-round records each method call on a DynamoDB kind as the operation the SDK models say it
-sends, with the IAM actions that authorize it (both from :mod:`.dynamodb_operations`).
+classes, instances and modules; string constants and environment variables (``os.environ``,
+``os.getenv``: the value of variable X); objects of modules outside the folder by their dotted
+path. The interpretation is flow-insensitive: a name's kind is the join of everything assigned
+to it in its scope, a parameter's the join of what every call site in the analysed files
+passes, a function's result the join of its ``return`` values. Rounds over the whole program
+grow these to a fixed point (first assuming nothing of functions no call reaches yet, then
+treating their parameters as unknown); a last round records each method call on a DynamoDB
+kind as the operation the SDK models say it sends, with the IAM actions that authorize it
+(both from :mod:`.dynamodb_operations`), and the calls libraries make on the function's
+behalf (:mod:`.library_calls`).
+
+Tables: each call names its table as the code does: ``env:X`` when the name is read from the
+environment variable X (directly, through constants, class or instance attributes, dataclass
+defaults), the literal, or None (an f-string, a concatenation, two different names). Batches
+and transactions are one call per table, each with that table's actions; transaction entries
+are read from the literal, from a comprehension of a literal dict, or from a list grown with
+``append``/``extend``/``+=`` in the function that binds it.
+
+From the handler: the rounds record which code runs which (calls, callbacks handed to code
+the analysis does not see, decorators that register a function, imports, thread targets and
+executor ``submit``/``map``). Given a handler, only its function, the import-time code of its
+module and of every analysed module they import, and what those run count; calls made from
+anywhere else give no values to parameters, and what they record is listed as unreachable.
 
 Limits: what the analysis cannot follow is reported as :class:`Unresolved`, never guessed:
 DynamoDB method names called on values passed in from outside the folder, method names in
 variables, transactions and PartiQL statements that are not literal, calls through a session
-with its own credentials. Decorators are assumed to pass a function's arguments and result
-through. Not modelled (so not seen): values put into containers after they are built
-(``list.append``), ``super()``, ``functools.partial``, ``setattr``, aioboto3 and other
-wrappers, code loaded dynamically (``importlib``, ``exec``). A name reassigned to values of
-different kinds is unknown rather than split by control flow. A copy of boto3 or botocore
-bundled in the folder is the SDK: modelled, not read.
+with its own credentials, library calls that take a table and are not modelled. Decorators are
+assumed to pass a function's arguments and result through. Not modelled (so not seen): values
+put into containers after they are built (``list.append``, except transaction entries),
+``super()``, ``functools.partial``, ``setattr``, aioboto3 and other wrappers, code loaded
+dynamically (``importlib``, ``exec``). A name reassigned to values of different kinds is
+unknown rather than split by control flow. A copy of boto3 or botocore bundled in the folder
+is the SDK: modelled, not read.
 """
 
 from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Sequence, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache, cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from . import dynamodb_operations as ops
+from . import library_calls as libs
 from .code_package import source_files
+
+_T = TypeVar("_T")
 
 # --- the result ------------------------------------------------------------------------------
 
@@ -74,27 +96,72 @@ class CodeAnalysis:
     files: tuple[str, ...]
     calls: tuple[CodeCall, ...]
     unresolved: tuple[Unresolved, ...]
+    #: What the handler never reaches (when a handler is given): listed, granting and blocking nothing.
+    unreachable: tuple[CodeCall | Unresolved, ...] = ()
+    handler: str | None = None
 
     @property
     def actions(self) -> tuple[str, ...]:
         return tuple(sorted({action for call in self.calls for action in call.actions}))
 
 
-def analyse(source_dir: Path) -> CodeAnalysis:
-    """Every DynamoDB call the ``.py`` files under ``source_dir`` can make (read, never imported)."""
-    files = [path for path in source_files(source_dir) if path.suffix == ".py"]
+def analyse(source_dir: Path, handler: str | None = None, exclude: Sequence[str] = ()) -> CodeAnalysis:
+    """Every DynamoDB call the ``.py`` files under ``source_dir`` can make (read, never imported).
+
+    With ``handler`` (``module.function``, e.g. ``app.main.handler``), only what that function
+    reaches counts, plus the import-time code of its module and of the modules they import;
+    the rest is listed in :attr:`CodeAnalysis.unreachable`. Without one, every function is an
+    entry point. A handler whose module or function is not in the folder is a ``ValueError``.
+    """
+    # The files the package holds (``exclude`` left out): what Lambda can run.
+    files = [path for path in source_files(source_dir, exclude) if path.suffix == ".py"]
     program = _Program(source_dir, files)
-    calls, unresolved = _Interpreter(program).run()
+    entry = _entry_point(program, source_dir, handler) if handler is not None else None
+    reached, unreachable = _Interpreter(program, entry).run()
+    calls = [r for r in reached if isinstance(r, CodeCall)]
+    unresolved = [r for r in reached if isinstance(r, Unresolved)]
     return CodeAnalysis(
-        source=f"{source_dir.name}/",
+        source=f"{display_root(source_dir)}/",
         files=tuple(sorted(program.paths)),
         calls=tuple(sorted(calls, key=_call_order)),
-        unresolved=tuple(sorted(set(unresolved) | set(program.parse_errors), key=lambda u: (u.path, u.line, u.reason))),
+        unresolved=tuple(sorted(set(unresolved) | set(program.parse_errors), key=_unresolved_order)),
+        unreachable=tuple(sorted(unreachable, key=_record_order)),
+        handler=handler,
     )
+
+
+def display_root(source_dir: Path) -> str:
+    """How messages name the folder: relative to the working directory (where ``cdktf synth``
+    runs, so ``functions/sync/handler.py:14`` opens in an editor), else by its own name."""
+    try:
+        return source_dir.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return source_dir.name
 
 
 def _call_order(call: CodeCall) -> tuple[object, ...]:
     return (call.path, call.line, call.method, call.operation, call.table or "", call.index or "", call.actions)
+
+
+def _unresolved_order(entry: Unresolved) -> tuple[object, ...]:
+    return (entry.path, entry.line, entry.reason)
+
+
+def _record_order(record: CodeCall | Unresolved) -> tuple[object, ...]:
+    return _call_order(record) if isinstance(record, CodeCall) else (*_unresolved_order(record), "", "", "", ())
+
+
+def _entry_point(program: _Program, source_dir: Path, handler: str) -> tuple[_Module, str]:
+    """The handler's module and function name; a ValueError if the folder does not define them."""
+    module_name, dot, function = handler.rpartition(".")
+    if not dot or not module_name or not function:
+        raise ValueError(f"handler {handler!r} is not of the form module.function")
+    module = program.modules.get(module_name)
+    if module is None:
+        raise ValueError(f"handler {handler!r}: {display_root(source_dir)}/ has no module {module_name!r}")
+    if function not in module.scope.locals:
+        raise ValueError(f"handler {handler!r}: {module.path} defines no {function!r}")
+    return module, function
 
 
 # --- what the SDK models say -----------------------------------------------------------------
@@ -107,6 +174,12 @@ _COLLECTION_METHODS = frozenset({"all", "filter", "limit", "page_size", "pages",
 _GENERIC_NAMES = frozenset({"update", "delete", "load", "reload", "get", "close", "wait", "paginate", "all", "filter"})
 #: Decorators that make a method an attribute: reading it runs the method.
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+#: Decorators known to only wrap (or describe) a function: it runs when it is called, not because it is defined.
+_PASS_THROUGH_DECORATORS = frozenset(
+    {"cache", "lru_cache", "cached_property", "property", "staticmethod", "classmethod", "setter", "getter", "deleter"}
+    | {"wraps", "contextmanager", "asynccontextmanager", "abstractmethod", "overload", "override", "singledispatch"}
+    | {"capture_method", "capture_lambda_handler", "inject_lambda_context", "log_metrics", "idempotent_function", "retry"}
+)
 #: The SDK's own packages: what the analysis models, even when a copy is bundled with the code.
 _SDK_PACKAGES = frozenset({"boto3", "botocore"})
 _NO_CALLERS = (
@@ -208,10 +281,37 @@ class _Str(_Value):
 
 
 @dataclass(frozen=True)
+class _Env(_Value):
+    """The value of one environment variable: a string, known by the variable's name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class _Ext(_Value):
+    """An object of a module outside the folder (not the SDK), by its dotted path, e.g. ``os.environ``.
+
+    Unless modelled (the standard library's environment, threads and executors, the libraries
+    of :mod:`.library_calls`) it is as unknown as :data:`_UNKNOWN`; the path is kept so that
+    calls into a library can be recognised.
+    """
+
+    path: str
+
+
+@dataclass(frozen=True)
+class _Lib(_Value):
+    """An object a modelled library made: which model (``executor``, ``parameters``...) and its table."""
+
+    model: str
+    table: str | None = None
+
+
+@dataclass(frozen=True)
 class _Aws(_Value):
     kind: _Kind
     own_credentials: bool = False
-    detail: str | None = None  # a Table's literal name; the operation of a paginator, waiter or collection
+    detail: str | None = None  # a Table's name as the code gives it (see _table_ref); a paginator's, waiter's or collection's operation
 
 
 @dataclass(frozen=True)
@@ -251,6 +351,34 @@ class _Container(_Value):
     mapping: bool = False  # a dict: iterating it gives its keys, not its values
 
 
+#: Values that are plain data: strings (known or from the environment) and other non-AWS values.
+_STRINGS = (_Str, _Env, _Other)
+
+
+def _table_ref(value: _Value) -> str | None:
+    """How the code names a table: ``env:NAME`` (from that environment variable), a literal, or None."""
+    if isinstance(value, _Env):
+        return f"env:{value.name}"
+    return value.text if isinstance(value, _Str) else None
+
+
+_ENVIRON: _Value = _Ext("os.environ")
+
+
+def _env(name: _Value) -> _Value:
+    """``os.environ[name]``: the variable's value when its name is a literal."""
+    if name == _NOTHING:
+        return _NOTHING
+    return _Env(name.text) if isinstance(name, _Str) else _OTHER
+
+
+def _ref_value(ref: str | None) -> _Value:
+    """The string value of a table reference (``table.name``)."""
+    if ref is None:
+        return _OTHER
+    return _Env(ref[4:]) if ref.startswith("env:") else _Str(ref)
+
+
 def _join(a: _Value, b: _Value) -> _Value:
     if a == b or b == _NOTHING:
         return a
@@ -262,8 +390,10 @@ def _join(a: _Value, b: _Value) -> _Value:
         return _container(_join(a.element, b.element), a.mapping)
     if isinstance(a, _Aws) and isinstance(b, _Aws) and a.kind == b.kind == _Kind.TABLE and a.own_credentials == b.own_credentials:
         return _Aws(_Kind.TABLE, a.own_credentials)  # tables of different names: the name is not one literal
-    if isinstance(a, (_Str, _Other)) and isinstance(b, (_Str, _Other)):
-        return _OTHER
+    if isinstance(a, _Lib) and isinstance(b, _Lib) and a.model == b.model:
+        return _Lib(a.model)  # objects on different tables: the table is not one name
+    if isinstance(a, _STRINGS) and isinstance(b, _STRINGS):
+        return _OTHER  # two different strings (or environment variables): neither names the table
     return _UNKNOWN
 
 
@@ -282,7 +412,7 @@ def _plain(*values: _Value) -> _Value:
     """
     if _NOTHING in values:
         return _NOTHING
-    return _OTHER if all(isinstance(v, (_Str, _Other)) for v in values) else _UNKNOWN
+    return _OTHER if all(isinstance(v, _STRINGS) for v in values) else _UNKNOWN
 
 
 # --- the program: files, scopes, functions, classes ------------------------------------------
@@ -386,7 +516,7 @@ class _Program:
 
     def _load(self, source_dir: Path, path: Path) -> None:
         relative = path.relative_to(source_dir)
-        display = f"{source_dir.name}/{relative.as_posix()}"
+        display = f"{display_root(source_dir)}/{relative.as_posix()}"
         parts = list(relative.with_suffix("").parts)
         if parts[0] in _SDK_PACKAGES:
             return  # a copy of the SDK bundled with the code: modelled, not read
@@ -607,6 +737,12 @@ class _Binder(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _parent_packages(name: str) -> list[str]:
+    """The packages importing ``name`` runs first (``a`` and ``a.b`` for ``a.b.c``)."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def _walrus_scope(scope: _Scope) -> _Scope:
     while scope.kind == "comprehension" and scope.parent is not None:
         scope = scope.parent
@@ -614,6 +750,10 @@ def _walrus_scope(scope: _Scope) -> _Scope:
 
 
 # --- the interpretation ----------------------------------------------------------------------
+
+
+#: Code that runs as one piece: a function's body, or a module's import-time code.
+_Owner = _Function | _Module
 
 
 @dataclass
@@ -625,6 +765,8 @@ class _State:
     attrs: dict[tuple[_Class, str], _Value] = field(default_factory=dict)
     called: set[_Function] = field(default_factory=set)
     escaped: set[_Function] = field(default_factory=set)
+    #: Which code runs which: (a function or a module's import-time code, a function or module it runs).
+    edges: set[tuple[_Owner, _Owner]] = field(default_factory=set)
 
     def bind(self, scope: _Scope, name: str, value: _Value) -> None:
         self.names[scope, name] = _join(self.names.get((scope, name), _NOTHING), value)
@@ -679,16 +821,22 @@ _PLACEHOLDER = "_code_calls_placeholder_"
 
 
 class _Interpreter:
-    def __init__(self, program: _Program) -> None:
+    def __init__(self, program: _Program, entry: tuple[_Module, str] | None = None) -> None:
         self.program = program
+        self.entry = entry
         self.old = _State()
         self.new = _State()
         self.recording = False
         self.optimistic = False
         self.records: dict[tuple[object, ...], CodeCall | Unresolved] = {}
+        self.record_owners: dict[tuple[object, ...], set[_Owner]] = {}
         self.bases: dict[_Class, list[_Class]] = {}
+        self.library_bases: dict[_Class, set[str]] = {}
+        self.owner: _Owner | None = None
+        self.reached: set[_Owner] | None = None  # None: no handler, every function is an entry point
 
-    def run(self) -> tuple[list[CodeCall], list[Unresolved]]:
+    def run(self) -> tuple[list[CodeCall | Unresolved], list[CodeCall | Unresolved]]:
+        """The records in code the handler reaches, and the others."""
         # First optimistic (a function no call reaches yet has parameters of no value), so that
         # values rise from nothing and a recursive call cannot keep an early "unknown" alive;
         # then pessimistic: the parameters of a function no call reaches are unknown.
@@ -698,8 +846,39 @@ class _Interpreter:
             state = self._fixed_point(state)
         self.recording = True
         self._round(state)
-        calls = [r for r in self.records.values() if isinstance(r, CodeCall)]
-        return calls, [r for r in self.records.values() if isinstance(r, Unresolved)]
+        reached = self._reach(self.new)
+        inside: list[CodeCall | Unresolved] = []
+        outside: list[CodeCall | Unresolved] = []
+        for key, record in self.records.items():
+            owners = self.record_owners.get(key, set())
+            (inside if reached is None or owners & reached else outside).append(record)
+        return inside, outside
+
+    def _reach(self, state: _State) -> set[_Owner] | None:
+        """What the handler runs: its function, its module's import-time code, and all they run."""
+        if self.entry is None:
+            return None
+        module, name = self.entry
+        roots: set[_Owner] = {module}
+        roots |= {self.program.modules[p] for p in _parent_packages(module.name) if p in self.program.modules}
+        value = state.names.get((module.scope, name), _NOTHING)
+        if isinstance(value, _Functions):
+            roots |= set(value.functions)
+        graph: dict[_Owner, set[_Owner]] = {}
+        for source, target in state.edges:
+            graph.setdefault(source, set()).add(target)
+        for imported in self.program.all_files:  # an import runs the module's code
+            graph.setdefault(imported, set()).update(self.program.modules[n] for n in imported.imports if n in self.program.modules)
+        reached, todo = set(roots), list(roots)
+        while todo:
+            for target in graph.get(todo.pop(), ()):
+                if target not in reached:
+                    reached.add(target)
+                    todo.append(target)
+        return reached
+
+    def _is_reached(self) -> bool:
+        return self.reached is None or self.owner is None or self.owner in self.reached
 
     def _fixed_point(self, state: _State) -> _State:
         for _ in range(_MAX_ROUNDS):
@@ -714,15 +893,22 @@ class _Interpreter:
         for function in self.program.functions.values():
             if function.self_param:
                 state.names[function.scope, function.self_param] = function.self_value()
+        if self.entry is not None:
+            module, name = self.entry
+            for node in module.tree.body:  # the handler is called by Lambda: its event and context are unknown
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                    state.escaped.add(self.program.functions[node])
         return state
 
     def _round(self, old: _State) -> _State:
         # Values only ever grow (each round joins onto the last), and every operation is
         # monotone, so the rounds reach a fixed point; reading the values of this round as they
         # grow gets there sooner. Which functions are called is counted afresh each round.
-        self.old, self.bases = old, {}
-        self.new = _State(dict(old.names), dict(old.returns), dict(old.attrs), set(), set(old.escaped))
+        self.old, self.bases, self.library_bases = old, {}, {}
+        self.new = _State(dict(old.names), dict(old.returns), dict(old.attrs), set(), set(old.escaped), set(old.edges))
+        self.reached = self._reach(old)
         for module in self.program.all_files:
+            self.owner = module
             self._block(module.tree.body, module.scope)
         for function in self.program.functions.values():
             self._finish_parameters(function)
@@ -748,12 +934,17 @@ class _Interpreter:
     def _call(self, site: _Site, method: str, operation: str, actions: tuple[str, ...], table: str | None, index: str | None) -> None:
         if self.recording:
             call = CodeCall(site.module.path, site.line, method, operation, actions, table, index)
-            self.records[(*site.key, call)] = call
+            self._record((*site.key, call), call)
+
+    def _record(self, key: tuple[object, ...], record: CodeCall | Unresolved) -> None:
+        self.records[key] = record
+        if self.owner is not None:
+            self.record_owners.setdefault(key, set()).add(self.owner)
 
     def _unresolved(self, site: _Site, reason: str) -> None:
         if self.recording:
             entry = Unresolved(site.module.path, site.line, reason)
-            self.records[(*site.key, entry)] = entry
+            self._record((*site.key, entry), entry)
 
     # --- statements --------------------------------------------------------------------------
 
@@ -873,7 +1064,24 @@ class _Interpreter:
         # Decorators are assumed to wrap the function and pass its arguments through (cache,
         # retry, tracing): calling the decorated name is a call of the function.
         self.new.bind(scope, node.name, _Functions(frozenset({function})))
-        self._block(node.body, function.scope)
+        if set(function.decorators) - _PASS_THROUGH_DECORATORS:
+            # Handed to its decorator (a route, a registered callback): it may run whenever the
+            # code that defines it has run.
+            self._runs(function)
+        self._as_owner(function, lambda: self._block(node.body, function.scope))
+
+    def _as_owner(self, owner: _Owner, run: Callable[[], _T]) -> _T:
+        """Interpret a function's body as its own code (for what reaches what)."""
+        outer, self.owner = self.owner, owner
+        try:
+            return run()
+        finally:
+            self.owner = outer
+
+    def _runs(self, target: _Owner) -> None:
+        """The code being interpreted runs ``target`` (a call, a callback handed over, an import)."""
+        if self.owner is not None:
+            self.new.edges.add((self.owner, target))
 
     def _defaults(self, arguments: ast.arguments, scope: _Scope) -> None:
         for default in arguments.defaults + [d for d in arguments.kw_defaults if d is not None]:
@@ -886,8 +1094,16 @@ class _Interpreter:
         self.new.bind(scope, node.name, _ClassRef(cls))
         self._block(node.body, cls.scope)
 
+    def _run_module(self, name: str | None) -> None:
+        if name is None:
+            return
+        for module_name in [*_parent_packages(name), name]:
+            if module_name in self.program.modules:
+                self._runs(self.program.modules[module_name])
+
     def _import(self, node: ast.Import, scope: _Scope) -> None:
         for alias in node.names:
+            self._run_module(alias.name)
             if alias.asname:
                 self.new.bind(self._store_scope(scope, alias.asname), alias.asname, self._module_value(alias.name))
             else:
@@ -896,7 +1112,10 @@ class _Interpreter:
 
     def _import_from(self, node: ast.ImportFrom, scope: _Scope) -> None:
         source = _resolve_import(scope.module, node.level, node.module)
+        self._run_module(source)
         for alias in node.names:
+            if source is not None:
+                self._run_module(f"{source}.{alias.name}")
             if alias.name == "*":
                 continue
             name = alias.asname or alias.name
@@ -911,6 +1130,8 @@ class _Interpreter:
             return self._module_member(module.name, name)
         if isinstance(module, _Aws):
             return self._aws_member(module, name, _Site(scope.module, node, scope), None)
+        if isinstance(module, _Ext):
+            return _Ext(f"{module.path}.{name}")
         return module
 
     def _module_value(self, name: str) -> _Value:
@@ -920,7 +1141,7 @@ class _Interpreter:
         known["botocore.session"] = _Kind.BOTOCORE_SESSION_MODULE
         if name in known:
             return _Aws(known[name])
-        return _OTHER if name.split(".")[0] in _SDK_PACKAGES else _UNKNOWN
+        return _OTHER if name.split(".")[0] in _SDK_PACKAGES else _Ext(name)
 
     # --- names -------------------------------------------------------------------------------
 
@@ -991,7 +1212,9 @@ class _Interpreter:
             return self._comprehension(node, scope)
         if isinstance(node, ast.Subscript):
             value = self._ev(node.value, scope)
-            self._ev(node.slice, scope)
+            subscript = self._ev(node.slice, scope)
+            if value == _ENVIRON:
+                return _env(subscript)
             return self._item(value)
         if isinstance(node, ast.BoolOp):
             result = _NOTHING
@@ -1080,7 +1303,7 @@ class _Interpreter:
     def _lambda(self, node: ast.Lambda, scope: _Scope) -> _Value:
         function = self.program.functions[node]
         self._defaults(node.args, scope)
-        self._returns(function.scope, self._ev(node.body, function.scope))
+        self._as_owner(function, lambda: self._returns(function.scope, self._ev(node.body, function.scope)))
         return _Functions(frozenset({function}))
 
     def _item(self, value: _Value) -> _Value:
@@ -1095,13 +1318,13 @@ class _Interpreter:
             return _OTHER if value.mapping else value.element
         if isinstance(value, _Aws) and value.kind == _Kind.TABLES:
             return _Aws(_Kind.TABLE, value.own_credentials)
-        if isinstance(value, (_Str, _Other, _Nothing)):
+        if isinstance(value, (*_STRINGS, _Nothing)):
             return _OTHER if value != _NOTHING else _NOTHING
         return _UNKNOWN
 
     def _enter(self, value: _Value) -> _Value:
         """What ``with value as name`` binds."""
-        if isinstance(value, _Aws):
+        if isinstance(value, (_Aws, _Lib)):
             return value
         if isinstance(value, _Container):  # a @contextmanager generator: what it yields
             return value.element
@@ -1129,8 +1352,8 @@ class _Interpreter:
             elif isinstance(keyword.value, ast.Dict) and all(_is_text(k) for k in keyword.value.keys):
                 for key, value in zip(keyword.value.keys, keyword.value.values):
                     assert isinstance(key, ast.Constant)
-                    args.keywords[key.value] = self._ev(value, scope)
-                    args.nodes[key.value] = value
+                    args.keywords[str(key.value)] = self._ev(value, scope)
+                    args.nodes[str(key.value)] = value
             else:
                 self._escape([self._ev(keyword.value, scope)])
                 args.double_star = True
@@ -1185,12 +1408,20 @@ class _Interpreter:
             return self._construct(callee.cls, args)
         if isinstance(callee, _BoundAttr) and site is not None:
             return self._aws_member(callee.receiver, callee.name, site, args)
+        if isinstance(callee, _Ext) and site is not None:
+            return self._ext_call(callee, args, site)
         if callee == _NOTHING:
             return _NOTHING  # not known yet: whether its arguments escape is decided later
         self._escape(args.values())
-        return _OTHER if isinstance(callee, (_Str, _Other)) else _UNKNOWN
+        return _OTHER if isinstance(callee, _STRINGS) else _UNKNOWN
 
     def _call_function(self, function: _Function, args: _Args, bound: _Value | None) -> _Value:
+        self._runs(function)
+        if not self._is_reached():
+            # A call from code the handler never runs: it neither reaches the function nor
+            # gives its parameters values (they would block or grant what never happens).
+            result = self.new.returns.get(function, _NOTHING)
+            return _container(result) if function.generator else result
         self.new.called.add(function)
         arguments = function.node.args
         positional = ([bound] if bound is not None else []) + args.positional
@@ -1225,13 +1456,19 @@ class _Interpreter:
                 self._bind_attribute(instance, name, value)
         elif not self.optimistic:  # by then its base classes are known: the __init__ is not ours
             self._escape(args.values())
+        run = next((c.methods["run"] for c in self._mro(cls) if "run" in c.methods), None)
+        if run is not None and self._library_base(cls, frozenset(_THREADS)):
+            self._call_function(run, _Args(), instance)  # a Thread subclass: start() runs its run()
         return instance
 
     def _escape(self, values: Iterable[_Value]) -> None:
         """Functions handed to code the analysis does not see: their callers are unknown."""
         for value in values:
             if isinstance(value, _Functions):
-                self.new.escaped.update(value.functions)
+                for function in value.functions:
+                    self._runs(function)  # reached if the place that hands it over is reached
+                if self._is_reached():
+                    self.new.escaped.update(value.functions)
             elif isinstance(value, _Container) and not value.mapping:
                 # A dict handed over (sorted(), len(), json) is mostly read for its keys.
                 self._escape([value.element])
@@ -1243,6 +1480,9 @@ class _Interpreter:
         if isinstance(receiver, _Aws):
             return self._aws_member(receiver, name, site, args)
         if isinstance(receiver, (_Instance, _ClassRef)):
+            modelled = self._pynamodb_member(receiver, name, site, args)
+            if modelled is not None:
+                return modelled
             value = self._class_member(receiver, name)
             if value == _UNKNOWN:
                 self._unknown_receiver(name, site, args is not None)
@@ -1252,6 +1492,12 @@ class _Interpreter:
             return value if args is None else self._call_value(value, args, site)
         if isinstance(receiver, _Container):
             return self._container_member(receiver, name, args)
+        if isinstance(receiver, _Ext):
+            return self._ext_member(receiver, name, site, args)
+        if isinstance(receiver, _Lib):
+            return self._lib_member(receiver, name, site, args)
+        if isinstance(receiver, _Env) and name in _STRIPS and args is not None and not args.values():
+            return receiver  # the variable holds the table's name as set: stripping it changes nothing
         if receiver == _NOTHING:
             return _NOTHING
         if args is not None:
@@ -1314,6 +1560,8 @@ class _Interpreter:
                 value = self._ev(base, parent)
                 if isinstance(value, _ClassRef):
                     order += [c for c in self._mro(value.cls) if c not in order]
+                elif isinstance(value, _Ext):  # a library's class (a PynamoDB Model): see _pynamodb_member
+                    self.library_bases.setdefault(cls, set()).add(value.path)
             self.bases[cls] = order
         return self.bases[cls]
 
@@ -1333,6 +1581,153 @@ class _Interpreter:
         else:
             reason = f"calls {name} on `{text}`, whose value the analysis cannot follow (a parameter, or passed in from elsewhere)"
         self._unresolved(site, reason)
+
+    # --- outside the folder: the standard library and modelled libraries ---------------------
+
+    def _ext_member(self, receiver: _Ext, name: str, site: _Site, args: _Args | None) -> _Value:
+        member = _Ext(f"{receiver.path}.{name}")
+        if args is not None:
+            return self._ext_call(member, args, site)
+        if not _is_modelled(member.path):
+            self._unknown_receiver(name, site, False)
+        return member
+
+    def _ext_call(self, callee: _Ext, args: _Args, site: _Site) -> _Value:
+        """A call into code outside the folder: modelled, or unknown (its arguments escape)."""
+        path = callee.path
+        if path in ("os.getenv", "os.environ.get", "os.environ.setdefault"):
+            return _env(args.get("key", 0))
+        if path == "dataclasses.field":  # a dataclass field's default: what its factory returns
+            factory = args.get("default_factory")
+            return self._call_value(factory, _Args(), site) if factory != _NOTHING else args.get("default")
+        if path in _THREADS:
+            return self._thread(args, *_THREADS[path], site)
+        if path in _EXECUTORS:
+            self._escape(args.values())
+            return _Lib("executor")
+        constructor = libs.CONSTRUCTORS.get(path)
+        if constructor is not None:
+            return self._library_object(constructor, path, args, site)
+        if isinstance(site.node, ast.Attribute):  # a method of an object from outside: as unknown as before
+            self._unknown_receiver(path.rpartition(".")[2], site, True)
+        if _takes_a_table(path, args):
+            self._unresolved(site, libs.unmodelled_reason(_call_name(path)))
+        self._escape(args.values())
+        # What a library returns is unknown, but still the library's: its methods are library calls.
+        return _Ext(f"{path}()") if _is_third_party(path) else _UNKNOWN
+
+    def _thread(self, args: _Args, target_name: str, target_at: int, args_at: int, kwargs_at: int, site: _Site) -> _Value:
+        """``Thread(target=f, args=..., kwargs=...)``: the thread runs ``f`` with them."""
+        target = args.get(target_name, target_at)
+        passed = _Args()
+        arguments = _arg_node(args, "args", args_at)
+        if isinstance(arguments, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in arguments.elts):
+            passed.positional = [self._ev(e, site.scope) for e in arguments.elts]
+            passed.positional_nodes = list(arguments.elts)
+        elif arguments is not None:
+            passed.starred = True
+        keywords = _arg_node(args, "kwargs", kwargs_at)
+        if isinstance(keywords, ast.Dict) and all(_is_text(k) for k in keywords.keys):
+            for key, value in zip(keywords.keys, keywords.values):
+                assert isinstance(key, ast.Constant)
+                passed.keywords[str(key.value)] = self._ev(value, site.scope)
+                passed.nodes[str(key.value)] = value
+        elif keywords is not None:
+            passed.double_star = True
+        if target != _NOTHING:
+            self._call_value(target, passed, site)
+        return _OTHER
+
+    def _lib_member(self, receiver: _Lib, name: str, site: _Site, args: _Args | None) -> _Value:
+        if receiver.model == "executor":
+            return self._executor_member(name, site, args)
+        operation = libs.METHODS.get(receiver.model, {}).get(name)
+        if operation is not None and args is not None:
+            self._call(site, name, operation, ops.operation_actions(operation), receiver.table, None)
+        elif args is not None:
+            self._escape(args.values())
+        return _OTHER
+
+    def _executor_member(self, name: str, site: _Site, args: _Args | None) -> _Value:
+        """``executor.submit(f, *args, **kwargs)`` and ``executor.map(f, *iterables)`` call ``f``."""
+        if args is None or name not in ("submit", "map") or not args.positional:
+            if args is not None:
+                self._escape(args.values())
+            return _OTHER
+        function = args.positional[0]
+        if name == "submit":
+            passed = _Args(args.positional[1:], args.positional_nodes[1:], args.starred, args.keywords, args.nodes, args.double_star)
+            self._call_value(function, passed, site)
+            return _OTHER  # a future: its result is not followed
+        items = [self._iterate(v) for v in args.positional[1:]]
+        return _container(self._call_value(function, _Args(items, args.positional_nodes[1:], args.starred), site))
+
+    def _library_object(self, constructor: libs.Constructor, path: str, args: _Args, site: _Site) -> _Value:
+        table = args.get(constructor.table_keyword, constructor.table_position)
+        self._escape(args.values())
+        if table == _NOTHING and not self.recording:
+            return _NOTHING  # not known yet; once recording, still a call (on a table it cannot name)
+        ref = _table_ref(table)
+        if constructor.at_construction is not None:
+            label, actions = constructor.at_construction
+            self._call(site, path.rpartition(".")[2], label, actions, ref, None)
+        return _Lib(constructor.model, ref)
+
+    def _library_base(self, cls: _Class, bases: frozenset[str]) -> bool:
+        return any(self.library_bases.get(c, set()) & bases for c in self._mro(cls))
+
+    def _defined_in_code(self, cls: _Class, name: str) -> bool:
+        return any(name in c.methods or name in c.scope.locals or (c, name) in self.new.attrs for c in self._mro(cls))
+
+    def _pynamodb_member(self, holder: _Instance | _ClassRef, name: str, site: _Site, args: _Args | None) -> _Value | None:
+        """A PynamoDB model's or index's method (``Order.get``, ``order.save``, ``Order.by_status.query``)."""
+        cls = holder.cls
+        if self._defined_in_code(cls, name):
+            return None
+        if self._library_base(cls, libs.PYNAMODB_MODELS) and (name in libs.PYNAMODB_MODEL_METHODS or name == "count"):
+            return self._model_method(cls, name, site, args) if args is not None else _OTHER
+        if isinstance(holder, _Instance) and self._library_base(cls, libs.PYNAMODB_INDEXES) and name in libs.PYNAMODB_INDEX_METHODS:
+            return self._index_method(cls, name, site, args) if args is not None else _OTHER
+        return None
+
+    def _model_method(self, cls: _Class, name: str, site: _Site, args: _Args) -> _Value:
+        operations = libs.PYNAMODB_MODEL_METHODS.get(name) or (libs.pynamodb_count(_has_hash_key(args)),)
+        self._escape(args.values())
+        table = self._meta(cls, "table_name")
+        for operation in operations:
+            self._call(site, name, operation, ops.operation_actions(operation), table, None)
+        if name in libs.PYNAMODB_RETURNS_ITEM:
+            return _Instance(cls)  # the item: its save/update/delete are the model's
+        return _container(_Instance(cls)) if name in libs.PYNAMODB_RETURNS_ITEMS else _OTHER
+
+    def _index_method(self, cls: _Class, name: str, site: _Site, args: _Args) -> _Value:
+        operation = libs.PYNAMODB_INDEX_METHODS[name]
+        index = self._meta(cls, "index_name")
+        literal_index = index if index and not index.startswith("env:") else "*"  # an index name is matched as written
+        self._escape(args.values())
+        for table in self._index_tables(cls):
+            self._call(site, name, operation, ops.operation_actions(operation), table, literal_index)
+        return _container(_OTHER)
+
+    def _meta(self, cls: _Class, name: str) -> str | None:
+        """``class Meta: <name> = ...`` of a PynamoDB model or index (inherited from its bases)."""
+        for owner in self._mro(cls):
+            meta = self.new.names.get((owner.scope, "Meta"), _NOTHING) if "Meta" in owner.scope.locals else _NOTHING
+            for holder in self._mro(meta.cls) if isinstance(meta, _ClassRef) else []:  # Meta(Base.Meta) too
+                value = self._class_attribute(holder, name)
+                if value is not None:
+                    return _table_ref(value)
+        return None
+
+    def _index_tables(self, index: _Class) -> list[str | None]:
+        """The tables of the models that have ``index`` as an attribute (None if no model is found)."""
+        tables: set[str | None] = set()
+        for cls in self.program.classes.values():
+            if not self._library_base(cls, libs.PYNAMODB_MODELS):
+                continue
+            if any(self.new.names.get((cls.scope, n)) == _Instance(index) for n in cls.scope.locals):
+                tables.add(self._meta(cls, "table_name"))
+        return sorted(tables, key=lambda t: (t is not None, t or "")) or [None]
 
     # --- boto3 -------------------------------------------------------------------------------
 
@@ -1448,7 +1843,7 @@ class _Interpreter:
             table_name = args.get("name", 0)
             if table_name == _NOTHING:
                 return _NOTHING  # not known yet: "no literal name" would be a guess that sticks
-            return _Aws(_Kind.TABLE, receiver.own_credentials, table_name.text if isinstance(table_name, _Str) else None)
+            return _Aws(_Kind.TABLE, receiver.own_credentials, _table_ref(table_name))
         if name in _resource_collections():
             return _Aws(_Kind.TABLES, receiver.own_credentials, _resource_collections()[name])
         if name == "meta":
@@ -1469,7 +1864,7 @@ class _Interpreter:
         if name == "meta":
             return _Aws(_Kind.META, receiver.own_credentials, "table")
         if name in _table_identifiers():
-            return _Str(receiver.detail) if receiver.detail else _OTHER
+            return _ref_value(receiver.detail)
         return self._missing("a dynamodb Table", name, site, args)
 
     def _tables_member(self, receiver: _Aws, name: str, site: _Site, args: _Args | None) -> _Value:
@@ -1501,47 +1896,47 @@ class _Interpreter:
         if args is None:
             return [None]
         if operation in ("BatchGetItem", "BatchWriteItem"):
-            items = args.nodes.get("RequestItems")
-            if not isinstance(items, ast.Dict) or not items.keys:
+            node = args.nodes.get("RequestItems")
+            found = _EntryShapes(self.program, site.scope).entries(node) if node is not None else None
+            if not found or not all(items.keys for items, _ in found):
                 return [None]
-            names = {self._literal(key, site.scope) if key is not None else None for key in items.keys}
+            names = {self._ref(key, scope) if key is not None else None for items, scope in found for key in items.keys}
             return sorted(names, key=lambda n: (n is not None, n or ""))
-        return [args.text("TableName")]
+        return [_table_ref(args.get("TableName"))]
+
+    def _ref(self, node: ast.expr, scope: _Scope) -> str | None:
+        return _table_ref(self._ev(node, scope))
 
     def _literal(self, node: ast.expr, scope: _Scope) -> str | None:
         value = self._ev(node, scope)
         return value.text if isinstance(value, _Str) else None
 
     def _transaction(self, method: str, operation: str, site: _Site, args: _Args | None) -> None:
-        entries = args.nodes.get("TransactItems") if args is not None else None
+        """One call per table of the transaction, with the item actions of that table's entries."""
+        node = args.nodes.get("TransactItems") if args is not None else None
+        entries = _EntryShapes(self.program, site.scope).entries(node) if node is not None else None
         accepted = ops.transaction_entry_actions(operation)
-        if not isinstance(entries, (ast.List, ast.Tuple)) or not all(
-            isinstance(e, ast.Dict) and None not in e.keys for e in entries.elts
-        ):
+        if entries is None:
             self._unresolved(site, f"the entries of {method} are not literal: which item actions it needs cannot be read")
             return
-        actions: set[str] = set()
-        tables: set[str | None] = set()
-        for entry in entries.elts:
-            assert isinstance(entry, ast.Dict)
+        per_table: dict[str | None, set[str]] = {}
+        for entry, scope in entries:
             for key, body in zip(entry.keys, entry.values):
-                assert key is not None
-                name = self._literal(key, site.scope)
+                name = self._literal(key, scope) if key is not None else None
                 if name not in accepted:
                     why = "which item action it needs cannot be read"
                     self._unresolved(site, f"an entry of {method} is not one of {', '.join(accepted)}: {why}")
                     return
-                actions.add(accepted[name])
-                tables.add(self._entry_table(body, site.scope))
-        table = next(iter(tables)) if len(tables) == 1 else None
-        self._call(site, method, operation, tuple(sorted(actions)), table, None)
+                per_table.setdefault(self._entry_table(body, scope), set()).add(accepted[name])
+        for table, actions in sorted(per_table.items(), key=lambda t: (t[0] is not None, t[0] or "")):
+            self._call(site, method, operation, tuple(sorted(actions)), table, None)
 
     def _entry_table(self, body: ast.expr, scope: _Scope) -> str | None:
         if not isinstance(body, ast.Dict):
             return None
         for key, value in zip(body.keys, body.values):
             if key is not None and self._literal(key, scope) == "TableName":
-                return self._literal(value, scope)
+                return self._ref(value, scope)
         return None
 
     def _partiql(self, method: str, operation: str, site: _Site, args: _Args | None) -> None:
@@ -1581,6 +1976,119 @@ class _Interpreter:
         return found
 
 
+class _EntryShapes:
+    """The literal shapes of a list's entries, read from the code (``[{...}]``, a comprehension of
+    a dict, or a name bound to those in its function and grown with ``append``/``extend``/``+=``).
+
+    Syntactic on purpose: the dicts themselves give the entry kinds and tables, which the
+    abstract values (joined per name) would lose. Anything else is None: not literal.
+    """
+
+    def __init__(self, program: _Program, scope: _Scope) -> None:
+        self.program = program
+        self.scope = scope
+        self.seen: set[str] = set()
+
+    def entries(self, node: ast.expr) -> list[tuple[ast.Dict, _Scope]] | None:
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self._all([e.value if isinstance(e, ast.Starred) else e for e in node.elts])
+        if isinstance(node, ast.Dict):
+            return [(node, self.scope)]
+        if isinstance(node, ast.ListComp) and isinstance(node.elt, ast.Dict) and node in self.program.scopes:
+            return [(node.elt, self.program.scopes[node])]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self._all([node.left, node.right])
+        if isinstance(node, ast.Name):
+            return self._bound(node.id)
+        return None
+
+    def _all(self, nodes: list[ast.expr]) -> list[tuple[ast.Dict, _Scope]] | None:
+        found: list[tuple[ast.Dict, _Scope]] = []
+        for node in nodes:
+            entries = self.entries(node)
+            if entries is None:
+                return None
+            found += entries
+        return found
+
+    def _bound(self, name: str) -> list[tuple[ast.Dict, _Scope]] | None:
+        """Everything the function (or module) where ``name`` is a local puts into it."""
+        scope: _Scope | None = self.scope
+        while scope is not None and (name not in scope.locals or scope.kind == "class"):
+            scope = scope.parent  # where Python finds the name (class bodies are not seen from methods)
+        if scope is None or name in self.seen or scope.kind not in ("function", "module"):
+            return None
+        self.seen.add(name)
+        outer, self.scope = self.scope, scope
+        try:
+            return self._grown(name, _code_nodes(scope))
+        finally:
+            self.scope = outer
+
+    def _grown(self, name: str, nodes: list[ast.AST]) -> list[tuple[ast.Dict, _Scope]] | None:
+        parts: list[ast.expr] = []
+        handled: set[int] = set()
+        for node in nodes:
+            added = _added_to(node, name)
+            if added is not None:
+                parts += added[1]
+                handled.add(id(added[0]))
+        stores = [n for n in nodes if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
+        if not parts or any(id(store) not in handled for store in stores) or any(_may_change(n, name) for n in nodes):
+            return None  # bound some other way (a loop target, a call's result), or handed on: not literal
+        return self._all(parts)
+
+
+def _added_to(node: ast.AST, name: str) -> tuple[ast.AST, list[ast.expr]] | None:
+    """(the name node stored, the values) when ``node`` binds or grows the list ``name``."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == name:
+            return targets[0], [node.value]
+    if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
+        if isinstance(node.target, ast.Name) and node.target.id == name:
+            return node.target, [node.value]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        if node.func.value.id == name and node.func.attr in ("append", "extend") and len(node.args) == 1:
+            value = node.args[0]
+            return node.func.value, [ast.List([value], ast.Load()) if node.func.attr == "append" else value]
+    return None
+
+
+#: Keywords a list of entries is sent as (not handed on to be changed).
+_ENTRY_KEYWORDS = frozenset({"TransactItems", "RequestItems"})
+#: Calls that only read a list handed to them.
+_READERS = frozenset({"len", "bool", "print", "repr", "str", "info", "debug", "warning", "error", "exception", "dumps"})
+#: List methods that do not add entries of a new shape (append and extend are read as growing it).
+_LIST_READS = frozenset({"append", "extend", "copy", "count", "index"})
+
+
+def _may_change(node: ast.AST, name: str) -> bool:
+    """``node`` hands the list ``name`` to code that may add entries the analysis would not see."""
+    if isinstance(node, ast.Call):
+        callee = node.func
+        if isinstance(callee, ast.Attribute) and _is_name(callee.value, name) and callee.attr not in _LIST_READS:
+            return True  # insert, __setitem__...
+        reader = callee.attr if isinstance(callee, ast.Attribute) else callee.id if isinstance(callee, ast.Name) else ""
+        passed = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+        passed += [k.value for k in node.keywords if k.arg not in _ENTRY_KEYWORDS]
+        return reader not in _READERS and any(_is_name(a, name) for a in passed)
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(isinstance(t, ast.Subscript) and _is_name(t.value, name) for t in targets)
+    return False
+
+
+def _is_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _code_nodes(scope: _Scope) -> list[ast.AST]:
+    """Every node of a function's (or module's) code, with the functions in it (which may grow its lists)."""
+    root: ast.AST = scope.function.node if scope.function is not None else scope.module.tree
+    return list(ast.walk(root))[1:]
+
+
 def _statement_target(text: str) -> tuple[str | None, str | None]:
     target = ops.statement_target(text)
     if target is None:
@@ -1597,6 +2105,49 @@ def _index(operation: str, args: _Args | None) -> str | None:
     if (args is None or args.double_star) and _takes_index(operation):
         return "*"  # the arguments cannot be read: an index may be named
     return None
+
+
+_STRIPS = frozenset({"strip", "lstrip", "rstrip"})
+#: Thread classes -> the function's keyword, and the positions of the function, its args and kwargs.
+_THREADS = {"threading.Thread": ("target", 1, 3, 4), "threading.Timer": ("function", 1, 2, 3)}
+_EXECUTORS = frozenset(
+    f"concurrent.futures{sub}.{name}" for sub in ("", ".thread", ".process") for name in ("ThreadPoolExecutor", "ProcessPoolExecutor")
+)
+#: Standard library names that are modelled (not unknown receivers).
+_MODELLED_STDLIB = frozenset(
+    {"os.environ", "os.getenv", "os.environ.get", "os.environ.setdefault", "dataclasses.field", *_THREADS, *_EXECUTORS}
+)
+
+
+def _is_modelled(path: str) -> bool:
+    return path in _MODELLED_STDLIB or path in libs.CONSTRUCTORS
+
+
+def _is_third_party(path: str) -> bool:
+    top = path.split(".")[0]
+    return top not in sys.stdlib_module_names and top not in _SDK_PACKAGES
+
+
+def _takes_a_table(path: str, args: _Args) -> bool:
+    """A call into a third-party library that hands it a table (or a library class known to take one)."""
+    if path in libs.UNMODELLED:
+        return True
+    return _is_third_party(path) and any(k in args.keywords for k in libs.TABLE_KEYWORDS)
+
+
+def _call_name(path: str) -> str:
+    """The name a library call is known by: the last part of its path (``upsert``, ``put_item``)."""
+    return path.rpartition(".")[2] or path
+
+
+def _has_hash_key(args: _Args) -> bool:
+    return bool(args.positional) or "hash_key" in args.keywords or args.starred or args.double_star
+
+
+def _arg_node(args: _Args, name: str, position: int) -> ast.expr | None:
+    if position < len(args.positional_nodes):
+        return args.positional_nodes[position]
+    return args.nodes.get(name)
 
 
 def _own_credentials(args: _Args, method: str) -> bool:

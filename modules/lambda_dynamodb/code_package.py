@@ -15,22 +15,25 @@ Lambda's size limits are checked before anything is written: a zip uploaded dire
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
+from . import defaults
 from .cache import cache_dir as default_cache_dir
 from .dependencies import Installed, Platform, install, requirements_file
 from .enums import DependencyPackaging, Runtime
 from .errors import ConfigurationError, problem
 from .settings import FunctionSettings
 
-#: Names that are build or interpreter by-products, never code.
+#: Names that are build or interpreter by-products, never code (on top of ``defaults.PACKAGE_EXCLUDES``).
 IGNORED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".DS_Store"})
 IGNORED_SUFFIXES = (".pyc", ".pyo")
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024
@@ -38,19 +41,116 @@ MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
 #: Where a layer's Python packages go: Lambda puts /opt/python on the path.
 LAYER_PREFIX = "python/"
 #: Bump when what a package zip holds changes, so that older cached zips are not reused.
-FORMAT = 1
+FORMAT = 2
 
 
-def source_files(source_dir: Path) -> Iterator[Path]:
-    for path in sorted(source_dir.rglob("*")):
-        relative = path.relative_to(source_dir)
-        if path.is_file() and not _ignored(relative):
+# --- which files: excludes and links -----------------------------------------------------------
+
+
+def source_files(source_dir: Path, exclude: Sequence[str] = ()) -> Iterator[Path]:
+    """The files of ``source_dir`` that are packaged, sorted, as paths under ``source_dir``.
+
+    Left out: ``defaults.PACKAGE_EXCLUDES`` and interpreter caches, then ``exclude`` (glob
+    patterns, see :func:`excluded`). A symbolic link is followed only when what it points to is
+    inside ``source_dir`` (a file is packaged under the link's name, a folder's files under the
+    link's path); one that points outside it, or nowhere, is a :class:`ConfigurationError` naming
+    the link and its target, and nothing outside is ever read.
+    """
+    source_dir = Path(source_dir)
+    root = source_dir.resolve()
+    patterns = (*defaults.PACKAGE_EXCLUDES, *exclude)
+    yield from _walk(source_dir, Path(), root, root, patterns, (root,))
+
+
+def _walk(folder: Path, relative: Path, real: Path, root: Path, patterns: Sequence[str], seen: tuple[Path, ...]) -> Iterator[Path]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as error:
+        raise ConfigurationError([problem("function.source_dir", str(root), f"{folder} cannot be read ({error.strerror})")]) from None
+    for entry in entries:
+        name = relative / entry.name
+        if excluded(name.as_posix(), patterns):
+            continue
+        path = folder / entry.name
+        if entry.is_symlink():
+            pointed = _link_target(path, name, root)
+            if excluded(pointed.relative_to(root).as_posix(), patterns):
+                continue  # a link to what is left out (``config -> .env``) is left out too
+            if pointed.is_dir():
+                if pointed in seen:
+                    raise ConfigurationError([_link_problem(root, name, path, "points to a folder that holds it (a loop)")])
+                yield from _walk(path, name, pointed, root, patterns, (*seen, pointed))
+            elif pointed.is_file():
+                yield path
+        elif entry.is_dir(follow_symlinks=False):
+            yield from _walk(path, name, real / entry.name, root, patterns, (*seen, real / entry.name))
+        elif entry.is_file(follow_symlinks=False):
             yield path
+        # anything else (a socket, a pipe, a device) is no code: left out
 
 
-def source_digest(source_dir: Path) -> bytes:
+def _link_target(path: Path, name: Path, root: Path) -> Path:
+    """Where the link ``path`` points, when that is inside ``root``; refused otherwise."""
+    try:
+        pointed = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ConfigurationError([_link_problem(root, name, path, "points to nothing that exists (a broken link)")]) from None
+    if not pointed.is_relative_to(root):
+        rule = "points outside the function's folder, and a link is never followed out of it (it could package this machine's secrets): copy the file in, or remove the link"
+        raise ConfigurationError([_link_problem(root, name, path, rule)])
+    return pointed
+
+
+def _link_problem(root: Path, name: Path, path: Path, rule: str) -> str:
+    try:
+        shown = os.readlink(path)
+    except OSError:
+        shown = "?"
+    return problem("function.source_dir", str(root), f"the link {name.as_posix()} -> {shown} {rule}")
+
+
+def excluded(relative: str, patterns: Sequence[str] = defaults.PACKAGE_EXCLUDES) -> bool:
+    """Whether the ``/``-separated path ``relative`` (to ``source_dir``) is left out by ``patterns``.
+
+    A pattern without ``/`` matches any single part of the path (``.env``, ``*.pyc``, ``tests``:
+    anywhere); one with ``/`` matches the path from ``source_dir`` (``docs/*.md``,
+    ``tools/dev``; ``*`` may span folders). A folder matched is left out with all it holds.
+    Names in :data:`IGNORED_NAMES` and suffixes in :data:`IGNORED_SUFFIXES` are always left out.
+    """
+    parts = relative.strip("/").split("/")
+    if any(part in IGNORED_NAMES for part in parts) or parts[-1].endswith(IGNORED_SUFFIXES):
+        return True
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        if "/" in pattern:
+            if any(fnmatch.fnmatchcase("/".join(parts[:end]), pattern) for end in range(1, len(parts) + 1)):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def exclude_problems(settings: FunctionSettings) -> list[str]:
+    """What is wrong with ``settings.exclude``: a tuple of relative glob patterns inside ``source_dir``."""
+    value = settings.exclude
+    field = "function.exclude"
+    if isinstance(value, str) or not isinstance(value, (tuple, list)):
+        return [problem(field, value, "a tuple of glob patterns (strings), e.g. ('tests', '*.md')")]
+    problems = []
+    for pattern in value:
+        if not isinstance(pattern, str) or not pattern.strip():
+            problems.append(problem(field, pattern, "each pattern is a non-empty string"))
+        elif pattern.startswith(("/", "\\")) or PureWindowsPath(pattern).drive or pattern.startswith("~"):
+            problems.append(problem(field, pattern, "a pattern is relative to source_dir, not an absolute path"))
+        elif ".." in re.split(r"[/\\]", pattern):
+            problems.append(problem(field, pattern, "a pattern names files inside source_dir: no '..'"))
+    return problems
+
+
+def source_digest(source_dir: Path, exclude: Sequence[str] = ()) -> bytes:
+    """SHA-256 of what is packaged from ``source_dir`` (the very files :func:`source_files` gives)."""
     digest = hashlib.sha256()
-    for path in source_files(source_dir):
+    for path in source_files(source_dir, exclude):
         name = path.relative_to(source_dir).as_posix().encode()
         content = path.read_bytes()
         # Length-prefixed, so that moving bytes between a name and a content changes the hash.
@@ -60,17 +160,13 @@ def source_digest(source_dir: Path) -> bytes:
     return digest.digest()
 
 
-def source_hash_hex(source_dir: Path) -> str:
-    return source_digest(source_dir).hex()
+def source_hash_hex(source_dir: Path, exclude: Sequence[str] = ()) -> str:
+    return source_digest(source_dir, exclude).hex()
 
 
 def as_base64(digest: bytes) -> str:
     """How Terraform's ``source_code_hash`` is written (like ``filebase64sha256``)."""
     return base64.b64encode(digest).decode()
-
-
-def _ignored(relative: Path) -> bool:
-    return any(part in IGNORED_NAMES for part in relative.parts) or relative.suffix in IGNORED_SUFFIXES
 
 
 # --- packages --------------------------------------------------------------------------------
@@ -105,23 +201,53 @@ def build(settings: FunctionSettings, cache_dir: Path | None = None) -> Function
     """The deployment package(s) of a function's ``source_dir``, with its Python dependencies."""
     cache = cache_dir or default_cache_dir()
     source = Path(settings.source_dir).resolve()
+    exclude = tuple(settings.exclude)
     installed = _dependencies(settings, source, cache)
-    code = [(path.relative_to(source).as_posix(), path) for path in source_files(source)]
+    code = [(path.relative_to(source).as_posix(), path) for path in source_files(source, exclude)]
     dependencies = list(_tree(installed.folder)) if installed else []
     _check_unzipped(source, code, dependencies)
+    source_hash = source_hash_hex(source, exclude)
     if installed and DependencyPackaging(settings.dependencies) is DependencyPackaging.LAYER:
         layer = _zip([(LAYER_PREFIX + name, path) for name, path in dependencies], ("layer", installed.key), cache, source)
-        return FunctionCode(_zip(code, ("code", source_hash_hex(source)), cache, source), layer)
+        return FunctionCode(_zip(code, ("code", source_hash), cache, source), layer)
     _check_no_overlap(source, code, dependencies)
-    key = ("function", source_hash_hex(source), installed.key if installed else "")
+    key = ("function", source_hash, installed.key if installed else "")
     return FunctionCode(_zip([*code, *dependencies], key, cache, source))
 
 
-def archive(source_dir: Path, cache_dir: Path | None = None) -> Path:
+def archive(source_dir: Path, cache_dir: Path | None = None, exclude: Sequence[str] = ()) -> Path:
     """A reproducible zip of ``source_dir`` alone (no dependencies installed), cached."""
     source = source_dir.resolve()
-    code = [(path.relative_to(source).as_posix(), path) for path in source_files(source)]
-    return _zip(code, ("code", source_hash_hex(source)), cache_dir or default_cache_dir(), source).path
+    code = [(path.relative_to(source).as_posix(), path) for path in source_files(source, exclude)]
+    return _zip(code, ("code", source_hash_hex(source, exclude)), cache_dir or default_cache_dir(), source).path
+
+
+def package_summary(settings: FunctionSettings, cache_dir: Path | None = None) -> str:
+    """What the function's zip (and its layer's) holds, one line each: files, sizes, SHA-256.
+
+    For ``make permissions``' header; builds the package (from the cache when built before).
+    """
+    if settings.package is not None:
+        path = Path(settings.package)
+        if not path.is_file():
+            return f"package: {settings.package} (a Terraform value or a file not built yet: not summarized)"
+        return _summary("package", path)
+    code = build(settings, cache_dir)
+    lines = [_summary("function zip", code.function.path)]
+    if code.layer is not None:
+        lines.append(_summary("layer zip", code.layer.path))
+    return "\n".join(lines)
+
+
+def _summary(what: str, path: Path) -> str:
+    with zipfile.ZipFile(path) as bundle:
+        infos = [info for info in bundle.infolist() if not info.is_dir()]
+    unzipped = sum(info.file_size for info in infos)
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    return (
+        f"{what}: {len(infos)} files, {_mb(path.stat().st_size)} zipped, {_mb(unzipped)} unzipped, "
+        f"SHA-256 {digest.hex()} (CodeSha256 {as_base64(digest)})"
+    )
 
 
 def _dependencies(settings: FunctionSettings, source: Path, cache: Path) -> Installed | None:
@@ -133,7 +259,9 @@ def _dependencies(settings: FunctionSettings, source: Path, cache: Path) -> Inst
 
 
 def _tree(folder: Path) -> Iterator[tuple[str, Path]]:
-    for path in source_files(folder):
+    """An install's files: only interpreter caches are left out (its own names are the packages')."""
+    root = folder.resolve()
+    for path in _walk(folder, Path(), root, root, (), (root,)):
         yield path.relative_to(folder).as_posix(), path
 
 

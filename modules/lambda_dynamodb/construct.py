@@ -1,14 +1,14 @@
-"""The composing construct: validate, build, wire. Nothing else happens here."""
+"""The composing construct: one function, one table. Validate, build, wire; nothing else."""
 
 from __future__ import annotations
 
-from cdktf import Annotations
 from constructs import Construct
 
 from .code_package import build
 from .errors import raise_if_any
 from .function import Function
-from .permissions import PermissionPlan, is_checkable, permission_plan, unmet_needs
+from .names import claim
+from .permissions import PermissionPlan, is_checkable, permission_plan
 from .role import FunctionRole
 from .settings import ExistingTable, LambdaDynamoDbSettings
 from .table import ImportedTable, Table
@@ -21,44 +21,46 @@ class LambdaDynamoDb(Construct):
     Creates (or imports) the table, an IAM role trusted by Lambda with one customer-managed
     policy (the table actions of ``settings.access``, plus what the Lambda service does with the
     role: writing the function's logs, sending its traces, ...), the function's log group and
-    the function. Every setting is validated first, and the function's code is checked against
-    the grant (see :mod:`.permissions`); a :class:`~lambda_dynamodb.errors.ConfigurationError`
-    lists every problem at once. Granted actions nothing calls become synthesis warnings.
+    the function: a :class:`Table` and a :class:`Function` that ``use``\\ s it. Every setting is
+    validated first, and the function's code is checked against the grant (see
+    :mod:`.permissions`); a :class:`~lambda_dynamodb.errors.ConfigurationError` lists every
+    problem at once. Granted actions nothing calls become synthesis warnings. Grants added to
+    :attr:`function` later are checked when the app is synthesized, like any function's.
     """
 
     def __init__(self, scope: Construct, id: str, settings: LambdaDynamoDbSettings) -> None:
-        # The settings' own rules first; then one permission plan, whose errors are the rest of
-        # what validate() reports and whose warnings become annotations.
         raise_if_any(settings_problems(settings, permissions=False))
-        plan = permission_plan(settings) if is_checkable(settings) else None
-        raise_if_any(plan.errors if plan else ())
-        # Built before any construct: a dependency without a wheel for Lambda, or a package over
-        # Lambda's limits, fails here with nothing created.
+        # The problems no later grant can mend, before anything is created. (A call on another
+        # table can be: a grant added after the constructor; the synthesis check judges it.)
+        checkable = is_checkable(settings)
+        early = permission_plan(settings) if checkable else None
+        raise_if_any(sorted(set(early.errors) - set(early.late_errors)) if early else ())
+        raise_if_any(claim(scope, id, _names(settings)))
         code = build(settings.function) if settings.function.package is None else None
         super().__init__(scope, id)
         self._settings = settings
-        self._plan = plan
         self._table = _table(self, settings)
+        # The role keeps the path it has always had (its Terraform address is the state's key).
         self._role = FunctionRole(self, "role", settings.role)
-        # The table statement comes first, as in the reference policy.
-        access = plan.table_actions if plan else settings.access
-        self._table.grant(self._role, access, allow_wildcards=settings.allow_wildcard_actions)
         self._function = Function(
             self,
             "function",
             settings.function,
             role=self._role,
-            table_name=self._table.name,
-            key_names=_key_names(settings),
             logs=settings.logs,
+            check_code=settings.check_code,
             code=code,
+            _composite=True,
         )
-        if plan:
-            # What was built must allow every call the plan found (a guard against drift
-            # between the plan and the constructs that emit the statements).
-            raise_if_any(unmet_needs(self._role.document, plan.needs))
-            for warning in plan.warnings:
-                Annotations.of(self).add_warning(warning)
+        function = settings.function
+        key_names = function.key_names_variable if self._table.key_names else None
+        self._function.use(
+            self._table,
+            access=settings.access,
+            env=function.table_name_variable,
+            key_names_env=key_names,
+            allow_wildcards=settings.allow_wildcard_actions,
+        )
 
     @property
     def settings(self) -> LambdaDynamoDbSettings:
@@ -67,7 +69,7 @@ class LambdaDynamoDb(Construct):
     @property
     def permissions(self) -> PermissionPlan | None:
         """Every permission of the role with why it is there; None when access is a Terraform value."""
-        return self._plan
+        return self._function.permissions
 
     @property
     def table(self) -> Table | ImportedTable:
@@ -82,14 +84,18 @@ class LambdaDynamoDb(Construct):
         return self._function
 
 
-def _key_names(settings: LambdaDynamoDbSettings) -> str | None:
-    """The table's key attribute names, comma-separated (None when an existing table's are not given)."""
-    table = settings.table
-    names = table.key_names if isinstance(table, ExistingTable) else (table.partition_key, table.sort_key)
-    return ",".join(name for name in names if name) or None
+def _names(settings: LambdaDynamoDbSettings) -> list[tuple[str, str, str]]:
+    names = [
+        ("function.name", "Lambda function", settings.function.name),
+        ("role.name", "IAM role", settings.role.name),
+        ("role.policy_name", "IAM policy", settings.role.policy_name),
+    ]
+    if not isinstance(settings.table, ExistingTable):
+        names.insert(0, ("table.name", "DynamoDB table", settings.table.name))
+    return names
 
 
 def _table(scope: Construct, settings: LambdaDynamoDbSettings) -> Table | ImportedTable:
     if isinstance(settings.table, ExistingTable):
         return ImportedTable(settings.table)
-    return Table(scope, "table", settings.table)
+    return Table(scope, "table", settings.table, _claimed=True)

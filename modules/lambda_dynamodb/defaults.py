@@ -27,6 +27,9 @@ KEY_NAMES_VARIABLE = "TABLE_KEY_NAMES"
 DEPENDENCY_PACKAGING = DependencyPackaging.BUNDLED
 #: What Lambda's Python runtimes include themselves (the AWS SDK for Python): not packaged.
 RUNTIME_PROVIDED: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
+#: Never packaged, whatever ``exclude`` says: local secrets (.env files), version control and
+#: virtual environments, interpreter caches. Glob patterns matched against every path part.
+PACKAGE_EXCLUDES: tuple[str, ...] = (".env", ".env.*", ".git", ".venv", "venv", "__pycache__", "*.pyc", "*.pyo")
 #: AWS's default regional Lambda concurrency quota (raise it with a quota request).
 CONCURRENCY_QUOTA = 1000
 #: What Lambda keeps unreserved out of the quota, whatever is reserved for functions.

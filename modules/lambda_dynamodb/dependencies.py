@@ -9,8 +9,14 @@ What Lambda's Python runtime already provides (``defaults.RUNTIME_PROVIDED``: th
 boto3, botocore and s3transfer) is left out, with whatever only it needed: a package ships one copy of each module, and it is not
 one that shadows the runtime's SDK (https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html).
 
-Installs are cached by (requirements, runtime, architecture, what is left out): a change to the
-code alone reinstalls nothing.
+Installs are cached by (requirements, every file they include with ``-r``/``-c``, runtime,
+architecture, what is left out): a change to the code alone reinstalls nothing, and a change to an
+included file reinstalls. Several synths may install at once: each installs into a folder of its
+own, renamed into the cache whole; the first to finish wins and the others use its install.
+
+Only requirements an index resolves to wheels are accepted (:func:`requirements_problems`): a
+local path, a VCS URL, ``-e`` or a direct URL to a file is refused, as it is not reproducible for
+Lambda's platform and pip would run its build backend (any code) on the synthesizing machine.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from .errors import ConfigurationError, problem
 
 REQUIREMENTS_FILE = "requirements.txt"
 #: Bump when what an install holds changes, so that older cached installs are not reused.
-FORMAT = 1
+FORMAT = 2
 #: glibc of the OS each Python runtime runs on: Amazon Linux 2 (2.26) for python3.11, Amazon
 #: Linux 2023 (2.34) for later ones (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
 #: A wheel built for a newer glibc fails there ("GLIBC_2.xx not found").
@@ -96,8 +102,11 @@ def requirements_file(source_dir: Path) -> Path | None:
 
 def install(requirements: Path, platform: Platform, cache_dir: Path, excluded: Iterable[str] = ()) -> Installed:
     """The requirements installed for ``platform`` (from the cache when installed before)."""
+    files, problems = _read_requirements(requirements)
+    if problems:
+        raise ConfigurationError(problems)
     left_out = tuple(sorted({_normalized(name) for name in excluded}))
-    key = _cache_key(requirements.read_bytes(), platform, left_out)
+    key = _cache_key(files, platform, left_out)
     folder = cache_dir / "dependencies" / key
     if not folder.is_dir():
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -106,15 +115,120 @@ def install(requirements: Path, platform: Platform, cache_dir: Path, excluded: I
             report = _pip_install(requirements, platform, staging / "site")
             _prune(staging / "site", report, platform, left_out)
             # Whole or not at all: a failed or interrupted install never becomes a cache entry.
-            os.replace(staging / "site", folder)
+            try:
+                os.rename(staging / "site", folder)
+            except OSError:
+                if not folder.is_dir():
+                    raise
+                # Another synth installed the same key meanwhile: its install is this one's twin.
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return Installed(folder, key)
 
 
-def _cache_key(requirements: bytes, platform: Platform, left_out: tuple[str, ...]) -> str:
-    material = json.dumps([FORMAT, requirements.decode(errors="replace"), platform.python_version, platform.tags, left_out])
+def _cache_key(files: list[tuple[str, bytes]], platform: Platform, left_out: tuple[str, ...]) -> str:
+    contents = [[name, content.decode(errors="replace")] for name, content in files]
+    material = json.dumps([FORMAT, contents, platform.python_version, platform.tags, left_out])
     return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+# --- what a requirements file may hold ---------------------------------------------------------
+
+_WHY = "not reproducible for Lambda's platform, and pip would run its build backend (any code) on this machine at synthesis"
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+_ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma")
+_INCLUDES = {"-r": "-r", "--requirement": "-r", "-c": "-c", "--constraint": "-c"}
+_EDITABLE = ("-e", "--editable")
+
+
+def requirements_problems(requirements: Path) -> list[str]:
+    """What in ``requirements`` (and the files it includes) the module refuses to install."""
+    return _read_requirements(requirements)[1]
+
+
+def _read_requirements(requirements: Path) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """Every file read (the requirements and what they include, by name relative to the first),
+    and the problems found in them."""
+    top = requirements.resolve()
+    files: list[tuple[str, bytes]] = []
+    problems: list[str] = []
+    pending, seen = [top], set()
+    while pending:
+        path = pending.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        shown = os.path.relpath(path, top.parent) if path != top else path.name
+        content = path.read_bytes()
+        files.append((shown, content))
+        for number, line in _logical_lines(content.decode(errors="replace")):
+            where = f"{requirements.parent.name}/{shown}:{number}"
+            included, problem_text = _check_line(line)
+            if problem_text:
+                problems.append(problem("function.requirements", where, problem_text))
+            elif included:
+                _, name = included
+                if "://" in name:
+                    problems.append(problem("function.requirements", where, f"includes {name}: an included file must be a local file (its content is part of the install's cache key)"))
+                    continue
+                target = (path.parent / name).resolve()
+                if not target.is_file():
+                    problems.append(problem("function.requirements", where, f"includes {name}, which is not a file"))
+                else:
+                    pending.append(target)
+    return files, problems
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """pip's lines: comments removed, backslash continuations joined, numbered by their first line."""
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw)
+        if not buffer:
+            start = number
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        joined = (buffer + line).strip()
+        buffer = ""
+        if joined:
+            yield start, joined
+    if buffer.strip():
+        yield start, buffer.strip()
+
+
+def _check_line(line: str) -> tuple[tuple[str, str] | None, str | None]:
+    """An included file (``-r``/``-c`` and its name), or a problem, or neither."""
+    tokens = line.split()
+    first = tokens[0]
+    option, _, attached = first.partition("=")
+    if option in _INCLUDES or (first[:2] in ("-r", "-c") and len(first) > 2 and not first.startswith("--")):
+        if option in _INCLUDES:
+            name = attached or (tokens[1] if len(tokens) > 1 else "")
+            kind = _INCLUDES[option]
+        else:
+            name, kind = first[2:], first[:2]
+        return ((kind, name), None) if name else (None, f"{first} names no file")
+    if option in _EDITABLE or (first.startswith("-e") and not first.startswith("--")):
+        return None, f"an editable install ({line[:80]}): {_WHY}; pin a released version from the index"
+    if first.startswith("-"):
+        return None, None  # an option for pip (--index-url, --hash, --pre, ...)
+    requirement = line.split(";", 1)[0].split(" --", 1)[0].strip()
+    url = requirement.split("@", 1)[1].strip() if "@" in requirement and "://" not in requirement.split("@", 1)[0] else requirement
+    if url.startswith(_VCS) or "+" in url.split("://", 1)[0] and "://" in url:
+        return None, f"a VCS URL ({requirement[:80]}): {_WHY}; pin a released version from the index"
+    if url.startswith("file:"):
+        return None, f"a local file URL ({requirement[:80]}): {_WHY}; pin a released version from the index"
+    if "://" in url and not url.split("#", 1)[0].split("?", 1)[0].endswith(".whl"):
+        return None, f"a direct URL to a source archive ({requirement[:80]}): {_WHY}; pin a released version from the index"
+    if "://" not in url and _looks_like_path(url):
+        return None, f"a local path ({requirement[:80]}): {_WHY}; pin a released version from the index"
+    return None, None
+
+
+def _looks_like_path(text: str) -> bool:
+    """What pip reads as a path rather than a name: a separator, a leading dot or ~, an archive."""
+    return "/" in text or "\\" in text or text.startswith((".", "~")) or text.lower().endswith(_ARCHIVES)
 
 
 def _pip_install(requirements: Path, platform: Platform, target: Path) -> dict[str, Any]:
@@ -170,6 +284,17 @@ def _prune(site: Path, report: Mapping[str, Any], platform: Platform, left_out: 
     for name in sorted(set(installed) - keep):
         _remove_distribution(site, name)
     shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts name this machine's Python
+    _remove_install_records(site)
+
+
+def _remove_install_records(site: Path) -> None:
+    """``direct_url.json`` records where a distribution came from on this machine: never packaged."""
+    for record in site.glob("*.dist-info/direct_url.json"):
+        record.unlink()
+        listing = record.parent / "RECORD"
+        if listing.is_file():
+            lines = listing.read_text().splitlines(keepends=True)
+            listing.write_text("".join(line for line in lines if not line.startswith(f"{record.parent.name}/direct_url.json,")))
 
 
 def _reachable(installed: Mapping[str, Any], platform: Platform, left_out: tuple[str, ...]) -> Iterator[str]:

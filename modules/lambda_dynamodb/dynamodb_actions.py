@@ -27,3 +27,34 @@ UpdateTable UpdateTableReplicaAutoScaling UpdateTimeToLive
 """
 
 DYNAMODB_ACTIONS: frozenset[str] = frozenset(f"{SERVICE_PREFIX}:{name}" for name in _NAMES.split())
+
+
+def _actions(names: str) -> frozenset[str]:
+    return frozenset(f"{SERVICE_PREFIX}:{name}" for name in names.split())
+
+
+#: Actions that have no resource-level permissions (the Service Authorization Reference lists
+#: only ``*`` for them): granted on ``*`` when listed, since IAM ignores a table ARN for them.
+ACCOUNT_LEVEL_ACTIONS: frozenset[str] = _actions(
+    """
+    DescribeEndpoints DescribeLimits DescribeReservedCapacity DescribeReservedCapacityOfferings
+    GetAbacStatus ListBackups ListContributorInsights ListExports ListGlobalTables ListImports
+    ListStreams ListTables PurchaseReservedCapacityOfferings UpdateAbacStatus
+    """
+)
+
+#: Control-plane actions: they create, reshape, back up, restore, tag or drop tables and their
+#: policies, rather than read or write items. ``from_code`` never grants them: a function that
+#: does this must say so with an explicit list (the Write, Permissions management and Tagging
+#: levels of the Service Authorization Reference, less the item writes).
+CONTROL_PLANE_ACTIONS: frozenset[str] = _actions(
+    """
+    CreateBackup CreateGlobalTable CreateTable CreateTableReplica DeleteBackup DeleteResourcePolicy
+    DeleteTable DeleteTableReplica DisableKinesisStreamingDestination EnableKinesisStreamingDestination
+    ExportTableToPointInTime ImportTable PurchaseReservedCapacityOfferings PutResourcePolicy
+    RestoreTableFromAwsBackup RestoreTableFromBackup RestoreTableToPointInTime StartAwsBackupJob
+    TagResource UntagResource UpdateAbacStatus UpdateContinuousBackups UpdateContributorInsights
+    UpdateGlobalTable UpdateGlobalTableSettings UpdateGlobalTableVersion UpdateKinesisStreamingDestination
+    UpdateTable UpdateTableReplicaAutoScaling UpdateTimeToLive
+    """
+)

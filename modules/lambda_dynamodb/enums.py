@@ -82,3 +82,21 @@ class Runtime(str, Enum):
     def language(self) -> str:
         """python, nodejs, java, ruby or provided."""
         return self.value.split(".")[0].rstrip("0123456789")
+
+
+class StartingPosition(str, Enum):
+    """Where a stream trigger starts reading a table's stream."""
+
+    #: Only records written after the mapping is created.
+    LATEST = "LATEST"
+    #: Every record still in the stream (24 hours of them).
+    TRIM_HORIZON = "TRIM_HORIZON"
+
+
+class FunctionUrlAuth(str, Enum):
+    """Who may call a function URL (Lambda's ``AuthType``)."""
+
+    #: Callers sign their requests (SigV4) and need lambda:InvokeFunctionUrl: the default.
+    AWS_IAM = "AWS_IAM"
+    #: Anyone on the internet: only with ``public=True``.
+    NONE = "NONE"

@@ -18,10 +18,21 @@ call is a :class:`Requirement` (action, resource, why) and the role is granted e
   that key (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html)
 - environment key: Lambda decrypts the environment variables with it (kms:Decrypt)
   https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html
+- stream trigger: Lambda polls the table's stream with the role (DescribeStream, GetRecords,
+  GetShardIterator on the stream, ListStreams, which has no resource-level permission in the
+  Service Authorization Reference, on ``*``); a failed batch's records go to the on-failure
+  destination (sqs:SendMessage or sns:Publish)
+  https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
+  https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+- queue trigger: Lambda receives, deletes and reads the attributes of the queue's messages
+  with the role, and decrypts them with the queue's customer-managed key (kms:Decrypt)
+  https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
 
 Nothing else of the function's configuration needs the role: a log group's KMS key is used by
 CloudWatch Logs (through the key policy), code signing is checked by Lambda at deploy,
-reserved concurrency and layers need no permission.
+reserved concurrency, layers and function URLs need no permission of the role (a URL's callers
+need lambda:InvokeFunctionUrl on the function: their permission, or the function's resource
+policy for a public URL, https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
 """
 
 from __future__ import annotations
@@ -61,6 +72,16 @@ DEAD_LETTER_ACTIONS: dict[str, tuple[str, ...]] = {"sqs": ("sqs:SendMessage",), 
 #: Sending to a target encrypted with a customer-managed key: the sender makes the data key.
 DEAD_LETTER_KEY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey", "kms:Decrypt")
 
+#: What Lambda's poller does with the role on a table's stream (AWSLambdaDynamoDBExecutionRole's
+#: stream actions), split by scope: ListStreams only works on ``*``.
+STREAM_READ_ACTIONS: tuple[str, ...] = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+STREAM_LIST_ACTIONS: tuple[str, ...] = ("dynamodb:ListStreams",)
+#: What Lambda's poller does with the role on an SQS queue (AWSLambdaSQSQueueExecutionRole).
+#: sqs:ChangeMessageVisibility is left out: Lambda's SQS poller does not call it with the role.
+QUEUE_ACTIONS: tuple[str, ...] = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+#: Reading messages of a queue encrypted with a customer-managed key.
+QUEUE_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
+
 NETWORK_INTERFACES = Arn("ec2", "network-interface/*")
 
 
@@ -72,6 +93,8 @@ class Feature(str, Enum):
     VPC = "vpc"
     ENVIRONMENT_KEY = "environment key"
     DEAD_LETTERS = "dead letters"
+    STREAM_TRIGGER = "stream trigger"
+    QUEUE_TRIGGER = "queue trigger"
 
 
 @dataclass(frozen=True)
@@ -208,3 +231,50 @@ def logs_statements(mode: LogsMode, log_group: str) -> tuple[Statement, ...]:
 def vpc_statements(subnet_ids: tuple[str, ...], security_group_ids: tuple[str, ...]) -> tuple[Statement, ...]:
     scoped = (NETWORK_INTERFACES, *_subnets(subnet_ids), *_security_groups(security_group_ids))
     return (Statement(VPC_DESCRIBE_ACTIONS, (ANY_RESOURCE,)), Statement(VPC_INTERFACE_ACTIONS, scoped))
+
+
+# --- triggers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriggerUse:
+    """What Lambda polls for a trigger, as plain values: a stream or a queue."""
+
+    feature: Feature
+    #: The stream (``table/<name>/stream/*``) or the queue ARN.
+    source: Arn
+    #: How reasons name the source, e.g. "the stream of Orders".
+    label: str
+    on_failure_arn: str | None = None
+    kms_key_arn: str | None = None
+
+
+def trigger_requirements(use: TriggerUse) -> tuple[Requirement, ...]:
+    """Every call Lambda makes with the role to feed the function from ``use``."""
+    if use.feature is Feature.STREAM_TRIGGER:
+        why = f"Lambda reads {use.label} (stream trigger)"
+        found = _each(STREAM_READ_ACTIONS, use.source, why, use.feature) + _each(STREAM_LIST_ACTIONS, ANY_RESOURCE, why, use.feature)
+    else:
+        why = f"Lambda receives the messages of {use.label} (queue trigger)"
+        found = _each(QUEUE_ACTIONS, use.source, why, use.feature)
+    if use.kms_key_arn:
+        found += _each(QUEUE_KEY_ACTIONS, Arn.of(use.kms_key_arn), f"Lambda decrypts the messages of {use.label}", use.feature)
+    if use.on_failure_arn:
+        why = f"Lambda sends the records of a failed batch of {use.label} to the on-failure destination"
+        found += _each(DEAD_LETTER_ACTIONS[_service(use.on_failure_arn)], Arn.of(use.on_failure_arn), why, use.feature)
+    return tuple(found)
+
+
+def trigger_statements(use: TriggerUse) -> tuple[Statement, ...]:
+    """The statements that allow exactly :func:`trigger_requirements`: one per resource."""
+    return statements_for(trigger_requirements(use))
+
+
+def statements_for(requirements: tuple[Requirement, ...]) -> tuple[Statement, ...]:
+    """One statement per resource, its actions in the order they are required."""
+    by_resource: dict[Arn, list[str]] = {}
+    for requirement in requirements:
+        actions = by_resource.setdefault(requirement.resource, [])
+        if requirement.action not in actions:
+            actions.append(requirement.action)
+    return tuple(Statement(tuple(actions), (resource,)) for resource, actions in by_resource.items())

@@ -19,6 +19,7 @@ from .enums import Architecture, AttributeType, DependencyPackaging, LogsMode, P
 __all__ = [
     "AccessSetting",
     "Attribute",
+    "ExistingRole",
     "ExistingTable",
     "FunctionSettings",
     "GlobalIndex",
@@ -104,6 +105,8 @@ class ExistingTable:
     kms_key_arn: str | None = None
     #: The table's key attribute names, passed to the function (``key_names_variable``).
     key_names: tuple[str, ...] = ()
+    #: The table's stream ARN (``LatestStreamArn``), for a stream trigger on it.
+    stream_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,9 @@ class FunctionSettings:
     dependencies: DependencyPackaging = defaults.DEPENDENCY_PACKAGING
     #: Distributions Lambda's runtime provides, left out of the package (with what only they need).
     runtime_provided: tuple[str, ...] = defaults.RUNTIME_PROVIDED
+    #: Glob patterns (relative to ``source_dir``, ``/``-separated) of files and folders left out of
+    #: the package, on top of ``defaults.PACKAGE_EXCLUDES`` (secrets, VCS and interpreter files).
+    exclude: tuple[str, ...] = ()
     table_name_variable: str = defaults.TABLE_NAME_VARIABLE
     #: The table's key attribute names go in this environment variable, comma-separated.
     key_names_variable: str = defaults.KEY_NAMES_VARIABLE
@@ -161,6 +167,14 @@ class RoleSettings:
     path: str = defaults.IAM_PATH
     permissions_boundary_arn: str | None = None
     tags: Mapping[str, str] = field(default_factory=_frozen_mapping)
+
+
+@dataclass(frozen=True)
+class ExistingRole:
+    """A role made elsewhere: the function runs as it, and its policy is attached to it."""
+
+    name: str
+    path: str = defaults.IAM_PATH
 
 
 AccessSetting = Union[Access, tuple[str, ...]]

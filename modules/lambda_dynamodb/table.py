@@ -16,11 +16,14 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
-from .access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS, Access, key_statement, resolve_actions, table_statement
+from .access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS, Access, access_label, key_statement, resolve_actions, table_statements
+from .permissions import GrantKind
+from .errors import raise_if_any
+from .names import claim
 from .policy import Arn, Statement, table_arn
 from .enums import AttributeType, ProjectionType, StreamViewType
 from .settings import ExistingTable, GlobalIndex, LocalIndex, TableSettings
-from .tokens import terraform_value
+from .tokens import literal, literal_map, terraform_value
 
 #: On-demand capacity: no throughput to size, no throttling from a too-small guess.
 BILLING_MODE = "PAY_PER_REQUEST"
@@ -29,7 +32,7 @@ BILLING_MODE = "PAY_PER_REQUEST"
 class Grantee(Protocol):
     """Anything whose permissions can grow: a function or its role."""
 
-    def add_statements(self, *statements: Statement) -> None: ...
+    def record(self, statements: tuple[Statement, ...], granted_by: str, kind: GrantKind) -> tuple[Statement, ...]: ...
 
 
 class _TableGrants:
@@ -38,7 +41,20 @@ class _TableGrants:
     table_name: str
     has_indexes: bool
     kms_key_arn: str | None
+    #: The key attribute names, for the variable ``Function.use(key_names_env=...)`` sets.
+    key_names: tuple[str, ...]
     _arn: Arn
+
+    @property
+    def arn_model(self) -> Arn:
+        """The table's ARN as the policy model writes it (known at plan time)."""
+        return self._arn
+
+    def stream_resource(self) -> Arn:
+        """The table's streams: what a stream trigger's poller reads. The stream's own ARN ends
+        in a label DynamoDB picks when the stream is enabled, so the policy names the table's
+        streams (``table/<name>/stream/*``) and stays known at plan time."""
+        return self._arn.child("/stream/*")
 
     def grant_read_data(self, grantee: Grantee) -> Statement:
         """Grants BatchGetItem, GetItem, Query, Scan, ConditionCheckItem and DescribeTable.
@@ -60,24 +76,37 @@ class _TableGrants:
         return self._grant(grantee, READ_WRITE_ACTIONS)
 
     def grant(self, grantee: Grantee, access: Access | Iterable[str], *, allow_wildcards: bool = False) -> Statement:
-        """Grants the actions of an access level, or an explicit list of catalog-checked actions."""
-        return self._grant(grantee, resolve_actions(access, allow_wildcards))
+        """Grants the actions of an access level, or an explicit list of catalog-checked actions.
 
-    def _grant(self, grantee: Grantee, actions: tuple[str, ...]) -> Statement:
-        statement = table_statement(actions, self._arn, self.has_indexes)
+        Account-level actions in the list (``dynamodb:ListTables``) get a statement on ``*`` of
+        their own: IAM authorizes them on nothing else. Returns the table's statement.
+        """
+        label = access_label(access) if isinstance(access, str) else "an access list"
+        return self._grant(grantee, resolve_actions(access, allow_wildcards), label)
+
+    def _grant(self, grantee: Grantee, actions: tuple[str, ...], label: str | None = None) -> Statement:
+        statements = table_statements(actions, self._arn, self.has_indexes)
         key = (key_statement(actions, self.kms_key_arn),) if self.kms_key_arn else ()
-        grantee.add_statements(statement, *key)
-        return statement
+        granted_by = f"{self.table_name}.grant({label or 'an access list'})"
+        grantee.record(statements + key, granted_by, GrantKind.TABLE)
+        return statements[0]
 
 
 class Table(Construct, _TableGrants):
     """A DynamoDB table with safe defaults: on-demand, PITR, SSE and deletion protection on."""
 
-    def __init__(self, scope: Construct, id: str, settings: TableSettings) -> None:
+    def __init__(self, scope: Construct, id: str, settings: TableSettings, *, _claimed: bool = False) -> None:
+        from .validation import table_problems, with_type_problems
+
+        raise_if_any(with_type_problems(list(table_problems(settings)), settings, "table"))
+        if not _claimed:  # the composite claims its names with its other names
+            raise_if_any(claim(scope, id, [("table.name", "DynamoDB table", settings.name)]))
         super().__init__(scope, id)
         self.table_name = settings.name
         self.has_indexes = settings.has_indexes
         self.kms_key_arn = settings.kms_key_arn
+        self.key_names = tuple(name for name in (settings.partition_key, settings.sort_key) if name)
+        self._stream = settings.stream is not None
         self._arn = table_arn(settings.name)
         self._resource = DynamodbTable(self, "table", **_table_arguments(settings))
 
@@ -94,14 +123,32 @@ class Table(Construct, _TableGrants):
     def arn(self) -> str:
         return self._resource.arn
 
+    @property
+    def has_stream(self) -> bool:
+        return self._stream
+
+    @property
+    def stream_arn(self) -> str | None:
+        """The stream's ARN (``LatestStreamArn``), a reference; None without a stream."""
+        return self._resource.stream_arn if self._stream else None
+
 
 class ImportedTable(_TableGrants):
-    """A table managed elsewhere: grants only, no resource."""
+    """A table managed elsewhere: grants, uses and triggers, no resource.
+
+    Checked like every setting: the name, an ARN that is a DynamoDB table's (or a Terraform
+    value), a stream ARN of that table.
+    """
 
     def __init__(self, settings: ExistingTable) -> None:
+        from .validation import existing_table_problems, with_type_problems
+
+        raise_if_any(with_type_problems(existing_table_problems(settings), settings, "table"))
         self.table_name = settings.name
         self.has_indexes = settings.has_indexes
         self.kms_key_arn = settings.kms_key_arn
+        self.key_names = tuple(settings.key_names)
+        self._settings = settings
         self._arn = Arn.of(settings.arn) if settings.arn else table_arn(settings.name)
 
     @property
@@ -112,14 +159,28 @@ class ImportedTable(_TableGrants):
     def name(self) -> str:
         return self.table_name
 
+    @property
+    def arn(self) -> str | None:
+        """The given ARN (None when only the name was given: policies then build it in the
+        stack's partition, region and account)."""
+        return self._settings.arn
+
+    @property
+    def has_stream(self) -> bool:
+        return self._settings.stream_arn is not None
+
+    @property
+    def stream_arn(self) -> str | None:
+        return self._settings.stream_arn
+
 
 def _table_arguments(settings: TableSettings) -> dict[str, object]:
     arguments: dict[str, object] = {
         "name": settings.name,
         "billing_mode": BILLING_MODE,
-        "hash_key": settings.partition_key,
-        "range_key": settings.sort_key,
-        "attribute": [DynamodbTableAttribute(name=a.name, type=terraform_value(AttributeType, a.type)) for a in settings.attributes],
+        "hash_key": literal(settings.partition_key),
+        "range_key": literal(settings.sort_key) if settings.sort_key is not None else None,
+        "attribute": [DynamodbTableAttribute(name=literal(a.name), type=terraform_value(AttributeType, a.type)) for a in settings.attributes],
         "point_in_time_recovery": DynamodbTablePointInTimeRecovery(enabled=settings.point_in_time_recovery),
         # Encryption at rest. Without a key ARN, `enabled = true` means the AWS-managed key
         # alias/aws/dynamodb (KMS, in the account); `enabled = false` would be the AWS-owned key.
@@ -127,7 +188,7 @@ def _table_arguments(settings: TableSettings) -> dict[str, object]:
         "deletion_protection_enabled": settings.deletion_protection,
         "global_secondary_index": [_global_index(i) for i in settings.global_indexes] or None,
         "local_secondary_index": [_local_index(i) for i in settings.local_indexes] or None,
-        "tags": dict(settings.tags) or None,
+        "tags": literal_map(settings.tags),
     }
     arguments["ttl"] = _ttl(settings)
     if settings.stream:
@@ -142,26 +203,26 @@ def _ttl(settings: TableSettings) -> DynamodbTableTtl:
     UpdateTimeToLive needs (the provider sends the configured name); off from the start needs none.
     """
     if settings.ttl_attribute:
-        return DynamodbTableTtl(attribute_name=settings.ttl_attribute, enabled=True)
+        return DynamodbTableTtl(attribute_name=literal(settings.ttl_attribute), enabled=True)
     if settings.previous_ttl_attribute:
-        return DynamodbTableTtl(attribute_name=settings.previous_ttl_attribute, enabled=False)
+        return DynamodbTableTtl(attribute_name=literal(settings.previous_ttl_attribute), enabled=False)
     return DynamodbTableTtl(enabled=False)
 
 
 def _global_index(index: GlobalIndex) -> DynamodbTableGlobalSecondaryIndex:
     return DynamodbTableGlobalSecondaryIndex(
         name=index.name,
-        hash_key=index.partition_key,
-        range_key=index.sort_key,
+        hash_key=literal(index.partition_key),
+        range_key=literal(index.sort_key) if index.sort_key is not None else None,
         projection_type=ProjectionType(index.projection).value,
-        non_key_attributes=list(index.non_key_attributes) or None,
+        non_key_attributes=[literal(name) for name in index.non_key_attributes] or None,
     )
 
 
 def _local_index(index: LocalIndex) -> DynamodbTableLocalSecondaryIndex:
     return DynamodbTableLocalSecondaryIndex(
         name=index.name,
-        range_key=index.sort_key,
+        range_key=literal(index.sort_key),
         projection_type=ProjectionType(index.projection).value,
-        non_key_attributes=list(index.non_key_attributes) or None,
+        non_key_attributes=[literal(name) for name in index.non_key_attributes] or None,
     )

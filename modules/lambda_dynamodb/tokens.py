@@ -8,6 +8,7 @@ value exists only at plan time.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from enum import Enum
 from typing import TypeVar
 
@@ -29,3 +30,17 @@ def terraform_value(kind: type[E], value: E | str) -> str:
     if is_unresolved(value):
         return str(value)
     return str(kind(value).value)
+
+
+def literal(value: str) -> str:
+    """``value`` as literal text in Terraform: ``${`` and ``%{`` would start an interpolation or a
+    directive, so they are escaped (``$${``, ``%%{``); a token (a reference the user passes on
+    purpose) stays a reference (https://developer.hashicorp.com/terraform/language/expressions/strings#escape-sequences)."""
+    if not isinstance(value, str) or is_unresolved(value):
+        return value
+    return value.replace("${", "$${").replace("%{", "%%{")
+
+
+def literal_map(values: Mapping[str, str] | None) -> dict[str, str] | None:
+    """A map of user text (tags, variables) with its keys and values :func:`literal`; None when empty."""
+    return {literal(key): literal(value) for key, value in values.items()} if values else None

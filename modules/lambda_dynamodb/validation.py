@@ -7,6 +7,7 @@ see :mod:`.tokens`) is left to Terraform: the Terraform module's variables carry
 
 from __future__ import annotations
 
+import ast
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -15,12 +16,18 @@ from pathlib import Path
 
 from . import defaults
 from .access import access_problems
-from .code_package import source_files
+from .code_package import exclude_problems, source_files
 from .enums import Architecture, AttributeType, DependencyPackaging, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
-from .errors import problem, raise_if_any
+from .errors import ConfigurationError, problem, raise_if_any
 from .permissions import is_checkable, permission_plan
+from .rules import choices, enum_problems
+from .rules import int_range_problems as _int_range
+from .rules import length_problems as _length
+from .rules import pattern_problems as _pattern
+from .setting_types import type_problems
 from .tokens import is_unresolved
 from .settings import (
+    ExistingRole,
     ExistingTable,
     FunctionSettings,
     GlobalIndex,
@@ -50,6 +57,13 @@ ENV_NAME_RULE = "a letter, then letters, digits or _ (and not a name Lambda rese
 KEY_ATTRIBUTE_RULE = "a key must be one of the declared attributes"
 UNUSED_ATTRIBUTE_RULE = "DynamoDB accepts only attributes used by the table's or an index's key"
 TAG_RULE = "tag keys 1 to 128 characters, values at most 256"
+#: https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html: DynamoDB, IAM, Lambda and
+#: CloudWatch Logs refuse other characters and the ``aws:`` prefix (the emulator accepts them).
+TAG_CHARACTERS_RULE = "letters, digits, spaces and + - = . _ : / @ only, and a key not starting with aws: (AWS's tag rules)"
+_TAG_PUNCTUATION = frozenset(" +-=._:/@")
+TABLE_ARN_RULE = "a DynamoDB table ARN, arn:<partition>:dynamodb:<region>:<account>:table/<name> (no wildcards), or a Terraform value"
+STREAM_ARN_RULE = "a DynamoDB stream ARN, arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>, or a Terraform value"
+HANDLER_FUNCTION_RULE = "its function must be defined at the top level of {file} (def {name} or an assignment to {name})"
 KMS_KEY_RULE = "a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"
 DEAD_LETTER_RULE = "an SQS queue or SNS topic ARN"
 CODE_SIGNING_RULE = "a code signing config ARN, arn:<partition>:lambda:<region>:<account>:code-signing-config:csc-<id>"
@@ -99,7 +113,9 @@ IAM_NAME_128_PATTERN = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 _IAM_PATH = re.compile(r"/([\x21-\x7e]*/)?")
 _BOUNDARY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+", re.ASCII)
 HANDLER_PATTERN = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*", re.ASCII)
-_ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+ENV_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:table/[A-Za-z0-9_.-]{3,255}")
+_STREAM_ARN = re.compile(_TABLE_ARN.pattern + r"/stream/[A-Za-z0-9:._-]+")
 _KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 _DEAD_LETTER_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+")
 _CODE_SIGNING_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:code-signing-config:csc-[a-z0-9]{17}")
@@ -133,9 +149,14 @@ def settings_problems(settings: LambdaDynamoDbSettings, *, permissions: bool = T
     problems = list(table_problems(settings.table))
     problems += function_problems(settings.function)
     problems += role_problems(settings.role)
-    problems += access_problems(settings.access, settings.allow_wildcard_actions)
+    problems += access_problems(settings.access, settings.allow_wildcard_actions is True)
+    if not isinstance(settings.allow_wildcard_actions, bool):
+        problems.append(problem("allow_wildcard_actions", settings.allow_wildcard_actions, "true or false"))
     problems += enum_problems("logs", settings.logs, LogsMode)
     problems += check_code_problems(settings)
+    problems = with_type_problems(problems, settings.table, "table")
+    problems = with_type_problems(problems, settings.function, "function")
+    problems = with_type_problems(problems, settings.role, "role")
     if not problems:
         problems += environment_size_problems(settings)
     if permissions and not problems and is_checkable(settings):
@@ -143,12 +164,22 @@ def settings_problems(settings: LambdaDynamoDbSettings, *, permissions: bool = T
     return problems
 
 
+def with_type_problems(problems: list[str], settings: object, field: str) -> list[str]:
+    """``problems`` and the type problems of ``settings``' fields no rule has named already."""
+    named = [p for p in problems if p.startswith(field)]
+    extra = [p for p in type_problems(settings, field) if not any(n.startswith(p.split(" ", 1)[0]) for n in named)]
+    return problems + extra
+
+
 def check_code_problems(settings: LambdaDynamoDbSettings) -> list[str]:
-    if not isinstance(settings.check_code, bool):
-        return [problem("check_code", settings.check_code, "true or false")]
-    if not settings.check_code:
+    return code_check_problems(settings.function, settings.check_code)
+
+
+def code_check_problems(function: FunctionSettings, check_code: object) -> list[str]:
+    if not isinstance(check_code, bool):
+        return [problem("check_code", check_code, "true or false")]
+    if not check_code:
         return []
-    function = settings.function
     if function.package is not None:
         return [problem("check_code", True, CHECK_CODE_RULE.format(what="a built package"))]
     runtime = function.runtime
@@ -157,9 +188,14 @@ def check_code_problems(settings: LambdaDynamoDbSettings) -> list[str]:
     return []
 
 
+def existing_table_problems(table: ExistingTable) -> list[str]:
+    return list(table_problems(table))
+
+
 def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
     yield from _pattern("table.name", table.name, TABLE_NAME_PATTERN, TABLE_NAME_RULE)
     if isinstance(table, ExistingTable):
+        yield from _existing_arn_problems(table)
         if table.kms_key_arn is not None:
             yield from _pattern("table.kms_key_arn", table.kms_key_arn, _KMS_KEY_ARN, KMS_KEY_RULE)
         for index, name in enumerate(table.key_names):
@@ -185,6 +221,17 @@ def table_problems(table: TableSettings | ExistingTable) -> Iterator[str]:
     if table.stream is not None:
         yield from enum_problems("table.stream", table.stream, StreamViewType)
     yield from _tag_problems("table.tags", table.tags)
+
+
+def _existing_arn_problems(table: ExistingTable) -> Iterator[str]:
+    """An imported table's ARNs name a table, never a pattern: a wildcard would widen every grant."""
+    if table.arn is not None:
+        yield from _pattern("table.arn", table.arn, _TABLE_ARN, TABLE_ARN_RULE)
+    if table.stream_arn is not None:
+        yield from _pattern("table.stream_arn", table.stream_arn, _STREAM_ARN, STREAM_ARN_RULE)
+        known = not (is_unresolved(table.stream_arn) or is_unresolved(table.name)) and isinstance(table.stream_arn, str)
+        if known and _STREAM_ARN.fullmatch(table.stream_arn) and f":table/{table.name}/stream/" not in table.stream_arn:
+            yield problem("table.stream_arn", table.stream_arn, f"a stream of the table {table.name}")
 
 
 def _ttl_problems(table: TableSettings) -> Iterator[str]:
@@ -306,19 +353,25 @@ def environment_size_problems(settings: LambdaDynamoDbSettings) -> list[str]:
     key_names = table.key_names if isinstance(table, ExistingTable) else (table.partition_key, table.sort_key)
     variables = {**function.environment, function.table_name_variable: table.name}
     variables[function.key_names_variable] = ",".join(name for name in key_names if name)
+    return environment_problems("function.environment", variables, sorted(function.environment))
+
+
+def environment_problems(field: str, variables: Mapping[str, str], shown: object = None) -> list[str]:
+    """``variables`` (names and values, as deployed) within Lambda's 4 KB."""
     if any(is_unresolved(part) or not isinstance(part, str) for pair in variables.items() for part in pair):
         return []  # Terraform's values: their size is only known at plan time
     size = sum(len(name.encode()) + len(value.encode()) for name, value in variables.items())
     if size <= MAX_ENVIRONMENT_BYTES:
         return []
-    return [problem("function.environment", sorted(function.environment), ENVIRONMENT_SIZE_RULE.format(limit=MAX_ENVIRONMENT_BYTES, size=size))]
+    value = sorted(variables) if shown is None else shown
+    return [problem(field, value, ENVIRONMENT_SIZE_RULE.format(limit=MAX_ENVIRONMENT_BYTES, size=size))]
 
 
 def _env_problems(function: FunctionSettings) -> Iterator[str]:
     own = {"function.table_name_variable": function.table_name_variable, "function.key_names_variable": function.key_names_variable}
     names = own | {f"function.environment[{name!r}]": name for name in function.environment}
     for field, name in names.items():
-        if not (isinstance(name, str) and _ENV_NAME.fullmatch(name)) or name in RESERVED_ENV_NAMES:
+        if not (isinstance(name, str) and ENV_NAME_PATTERN.fullmatch(name)) or name in RESERVED_ENV_NAMES:
             yield problem(field, name, ENV_NAME_RULE)
     for name in own.values():
         if name in function.environment:
@@ -333,8 +386,10 @@ def _env_problems(function: FunctionSettings) -> Iterator[str]:
 def _code_problems(function: FunctionSettings, runtime: Runtime | None) -> Iterator[str]:
     if function.package is not None:
         where, files, problems = _package_files(function.package)
+    elif exclude_problems(function):
+        where, files, problems = str(function.source_dir), None, exclude_problems(function)
     else:
-        where, files, problems = _source_files(Path(function.source_dir))
+        where, files, problems = _source_files(Path(function.source_dir), tuple(function.exclude))
     if problems:
         yield from problems
         return
@@ -346,16 +401,53 @@ def _code_problems(function: FunctionSettings, runtime: Runtime | None) -> Itera
     module = function.handler.rsplit(".", 1)[0].replace(".", "/")
     if suffixes and not any(f"{module}{suffix}" in files for suffix in suffixes):
         yield problem("function.handler", function.handler, f"its module must exist in {where} as {module}{suffixes[0]}")
+    elif runtime is not None and runtime.language == "python" and function.package is None:
+        yield from _handler_function_problems(function, Path(function.source_dir) / f"{module}.py")
+
+
+def _handler_function_problems(function: FunctionSettings, path: Path) -> list[str]:
+    """Lambda imports the module and looks the name up: a missing one fails every invocation."""
+    name = function.handler.rsplit(".", 1)[1]
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError, OSError) as error:
+        return [problem("function.handler", function.handler, f"its module {path.name} cannot be parsed: {error}")]
+    if name in _top_level_names(tree):
+        return []
+    return [problem("function.handler", function.handler, HANDLER_FUNCTION_RULE.format(file=path.name, name=name))]
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """Names a module defines when imported: in its body and its if/try/with blocks, not in functions."""
+    names: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            pending += [child for child in ast.iter_child_nodes(node) if isinstance(child, (ast.stmt, ast.ExceptHandler))]
+        elif isinstance(node, ast.ExceptHandler):
+            pending += node.body
+    return names
 
 
 #: (where the code is, its file names or None when only Terraform can read it, problems)
 _CodeFiles = tuple[str, "frozenset[str] | None", list[str]]
 
 
-def _source_files(source: Path) -> _CodeFiles:
+def _source_files(source: Path, exclude: tuple[str, ...]) -> _CodeFiles:
     if not source.is_dir():
         return str(source), None, [problem("function.source_dir", str(source), SOURCE_DIR_RULE)]
-    names = frozenset(path.relative_to(source).as_posix() for path in source_files(source))
+    try:
+        names = frozenset(path.relative_to(source).as_posix() for path in source_files(source, exclude))
+    except ConfigurationError as error:  # a link out of the folder: collected with the rest
+        return str(source), None, list(error.problems)
     return str(source), names, []
 
 
@@ -369,6 +461,12 @@ def _package_files(package: str | Path) -> _CodeFiles:
         return str(package), None, [problem("function.package", str(package), PACKAGE_RULE)]
 
 
+def existing_role_problems(role: ExistingRole, function: FunctionSettings) -> Iterator[str]:
+    yield from _pattern("role.name", role.name, IAM_NAME_64_PATTERN, IAM_NAME_RULE_64)
+    yield from _pattern("role.path", role.path, _IAM_PATH, IAM_PATH_RULE, max_length=512)
+    yield from _pattern("role.policy_name", f"{function.name}-policy", IAM_NAME_128_PATTERN, IAM_NAME_RULE_128)
+
+
 def role_problems(role: RoleSettings) -> Iterator[str]:
     yield from _pattern("role.name", role.name, IAM_NAME_64_PATTERN, IAM_NAME_RULE_64)
     yield from _pattern("role.policy_name", role.policy_name, IAM_NAME_128_PATTERN, IAM_NAME_RULE_128)
@@ -378,50 +476,21 @@ def role_problems(role: RoleSettings) -> Iterator[str]:
     yield from _tag_problems("role.tags", role.tags)
 
 
-def enum_problems(field: str, value: object, kind: type[Enum]) -> list[str]:
-    """Empty when ``value`` is a member (or the value of a member) of ``kind``."""
-    if is_unresolved(value):
-        return []
-    try:
-        kind(value)
-    except ValueError:
-        return [problem(field, _plain(value), f"one of {_choices(kind)}")]
-    return []
-
-
-def _choices(kind: type[Enum]) -> str:
-    return ", ".join(str(member.value) for member in kind)
-
-
-def _plain(value: object) -> object:
-    return value.value if isinstance(value, Enum) else value
-
-
-def _pattern(field: str, value: object, pattern: re.Pattern[str], rule: str, max_length: int | None = None) -> list[str]:
-    if is_unresolved(value):
-        return []
-    valid = isinstance(value, str) and pattern.fullmatch(value) and (max_length is None or len(value) <= max_length)
-    return [] if valid else [problem(field, value, rule)]
-
-
-def _length(field: str, value: object, low: int, high: int, rule: str) -> list[str]:
-    if is_unresolved(value):
-        return []
-    valid = isinstance(value, str) and low <= len(value) <= high
-    return [] if valid else [problem(field, value, rule)]
-
-
-def _int_range(field: str, value: object, low: int, high: int, rule: str) -> list[str]:
-    if is_unresolved(value):
-        return []
-    valid = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-    return [] if valid else [problem(field, value, rule)]
-
-
-def _tag_problems(field: str, tags: Mapping[str, str]) -> Iterator[str]:
+def _tag_problems(field: str, tags: object) -> Iterator[str]:
+    if not isinstance(tags, Mapping):
+        yield problem(field, tags, "a mapping of tag keys to values")
+        return
     for key, value in tags.items():
+        if is_unresolved(key) or is_unresolved(value):
+            continue
         if not (isinstance(key, str) and 1 <= len(key) <= 128 and isinstance(value, str) and len(value) <= 256):
             yield problem(f"{field}[{key!r}]", value, TAG_RULE)
+        elif not (_tag_text(key) and _tag_text(value)) or key.lower().startswith("aws:"):
+            yield problem(f"{field}[{key!r}]", value, TAG_CHARACTERS_RULE)
+
+
+def _tag_text(text: str) -> bool:
+    return all(c.isalnum() or c in _TAG_PUNCTUATION for c in text)
 
 
 REGION_RULE = "an AWS region code such as eu-west-1"
