@@ -710,3 +710,35 @@ def test_a_second_url_is_refused(service: Service) -> None:
     http.add_url()
     with pytest.raises(ConfigurationError, match=r"orders-http.url 'a second URL' is invalid: a function has one URL"):
         http.add_url()
+
+
+BOTH = """\
+import os
+
+import boto3
+
+dynamodb = boto3.resource("dynamodb")
+orders = dynamodb.Table(os.environ["TABLE_NAME"])
+audit = dynamodb.Table("Audit")
+
+
+def handler(event, context):
+    orders.put_item(Item=event["order"])
+    audit.put_item(Item={"pk": event["order"]["pk"], "sk": "created"})
+"""
+
+
+def test_the_composite_leaves_a_call_on_another_table_to_a_later_grant(service: Service) -> None:
+    from lambda_dynamodb import LambdaDynamoDb, LambdaDynamoDbSettings
+
+    settings = LambdaDynamoDbSettings(
+        table=TableSettings(name="Orders"),
+        function=FunctionSettings(name="orders-api", source_dir=service.code("api", BOTH)),
+        role=RoleSettings(name="orders-api", policy_name="orders-api"),
+        access=Access.FROM_CODE,
+    )
+    module = LambdaDynamoDb(service.stack, "api", settings)  # the Audit write is not refused here
+    with pytest.raises(ConfigurationError, match=r"calls put_item \(dynamodb:PutItem on table 'Audit'\)"):
+        check(service.app)
+    service.table("audit", "Audit").grant(module.function, ["dynamodb:PutItem"])
+    check(service.app)
