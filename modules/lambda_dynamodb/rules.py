@@ -11,6 +11,12 @@ from enum import Enum
 from .errors import problem
 from .tokens import is_unresolved
 
+#: ARNs several settings take, as one pattern each (names may not hold wildcards).
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+KMS_KEY_RULE = "a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"
+SQS_OR_SNS_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
+SQS_OR_SNS_RULE = "an SQS queue or SNS topic ARN"
+
 
 def enum_problems(field: str, value: object, kind: type[Enum]) -> list[str]:
     """Empty when ``value`` is a member (or the value of a member) of ``kind``."""

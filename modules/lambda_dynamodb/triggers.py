@@ -17,6 +17,7 @@ from typing import Protocol, Union
 from .enums import FunctionUrlAuth, StartingPosition
 from .errors import problem
 from .policy import Arn
+from . import rules
 from .rules import bool_problems as _bool
 from .rules import enum_problems as _enum
 from .rules import int_range_problems as _whole
@@ -128,7 +129,7 @@ RETRY_RULE = "-1 (retry until the record expires) or a whole number from 0 to 10
 RECORD_AGE_RULE = "-1 (until the record expires) or a whole number of seconds from 60 to 604800"
 PARALLELIZATION_RULE = "a whole number from 1 to 10"
 FILTERS_RULE = "at most 5 filter patterns, each a JSON object such as '{\"eventName\": [\"INSERT\"]}'"
-ON_FAILURE_RULE = "an SQS queue or SNS topic ARN"
+ON_FAILURE_RULE = rules.SQS_OR_SNS_RULE
 #: The role's statement depends on the service (sqs:SendMessage or sns:Publish).
 ON_FAILURE_LITERAL_RULE = "a literal SQS queue or SNS topic ARN: which send permission the role needs depends on the service"
 NO_STREAM_RULE = "a table with a stream: set TableSettings.stream (or ExistingTable.stream_arn)"
@@ -148,7 +149,7 @@ VISIBILITY_TIMEOUT_RULE = (
     "at least the function's timeout ({timeout} s): Lambda refuses a queue whose messages would reappear "
     "while the function still works on them (AWS advises six times the timeout)"
 )
-KMS_KEY_RULE = "a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"
+KMS_KEY_RULE = rules.KMS_KEY_RULE
 #: A function URL open to anyone is a decision, not a default.
 PUBLIC_RULE = "auth NONE lets anyone on the internet invoke the function: set public=True to say so, or keep AWS_IAM"
 PUBLIC_AUTH_RULE = "public=True goes with auth NONE; a URL with auth AWS_IAM is not public"
@@ -156,8 +157,8 @@ CORS_AGE_RULE = "a whole number of seconds from 0 to 86400, or None"
 CORS_LIST_RULE = "a tuple of strings"
 
 _QUEUE_ARN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")
-_DESTINATION_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
-_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+_DESTINATION_ARN = rules.SQS_OR_SNS_ARN
+_KMS_KEY_ARN = rules.KMS_KEY_ARN
 MAX_FILTERS = 5
 
 

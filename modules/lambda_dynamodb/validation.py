@@ -20,6 +20,7 @@ from .code_package import exclude_problems, source_files
 from .enums import Architecture, AttributeType, DependencyPackaging, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
 from .errors import ConfigurationError, problem, raise_if_any
 from .permissions import is_checkable, permission_plan
+from . import rules
 from .rules import choices, enum_problems
 from .rules import int_range_problems as _int_range
 from .rules import length_problems as _length
@@ -64,8 +65,8 @@ _TAG_PUNCTUATION = frozenset(" +-=._:/@")
 TABLE_ARN_RULE = "a DynamoDB table ARN, arn:<partition>:dynamodb:<region>:<account>:table/<name> (no wildcards), or a Terraform value"
 STREAM_ARN_RULE = "a DynamoDB stream ARN, arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>, or a Terraform value"
 HANDLER_FUNCTION_RULE = "its function must be defined at the top level of {file} (def {name} or an assignment to {name})"
-KMS_KEY_RULE = "a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"
-DEAD_LETTER_RULE = "an SQS queue or SNS topic ARN"
+KMS_KEY_RULE = rules.KMS_KEY_RULE
+DEAD_LETTER_RULE = rules.SQS_OR_SNS_RULE
 CODE_SIGNING_RULE = "a code signing config ARN, arn:<partition>:lambda:<region>:<account>:code-signing-config:csc-<id>"
 CONCURRENCY_RULE = "a whole number of executions, 0 or more (0 stops the function)"
 #: https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html: Lambda keeps 100
@@ -116,8 +117,8 @@ HANDLER_PATTERN = re.compile(r"[A-Za-z_][\w./-]*\.[A-Za-z_]\w*", re.ASCII)
 ENV_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:table/[A-Za-z0-9_.-]{3,255}")
 _STREAM_ARN = re.compile(_TABLE_ARN.pattern + r"/stream/[A-Za-z0-9:._-]+")
-_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
-_DEAD_LETTER_ARN = re.compile(r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+")
+_KMS_KEY_ARN = rules.KMS_KEY_ARN
+_DEAD_LETTER_ARN = rules.SQS_OR_SNS_ARN
 _CODE_SIGNING_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:code-signing-config:csc-[a-z0-9]{17}")
 _SUBNET = re.compile(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})")
 _SECURITY_GROUP = re.compile(r"sg-([0-9a-f]{8}|[0-9a-f]{17})")
