@@ -155,11 +155,19 @@ def test_fresh_environment_installed_the_release_from_the_index(first_release: P
     assert ((dist_info / "INSTALLER").read_text().strip(), (dist_info / "direct_url.json").exists()) == ("pip", False)
 
 
-def test_outside_app_synthesized_two_functions_with_it(first_release: Path) -> None:
+def test_outside_app_synthesized_its_functions_with_it(first_release: Path) -> None:
     stack = json.loads((first_release / "out" / "stacks" / "billing" / "cdk.tf.json").read_text())
     functions = sorted(f["function_name"] for f in resources(stack, "aws_lambda_function"))
     tables = sorted(t["name"] for t in resources(stack, "aws_dynamodb_table"))
-    assert (functions, tables) == (["customer-reader", "invoice-writer"], ["Customers", "Invoices"])
+    assert (functions, tables) == (["customer-reader", "invoice-archiver", "invoice-writer"], ["Customers", "InvoiceArchive", "Invoices"])
+
+
+def test_outside_apps_two_table_function_has_each_call_on_its_own_table(first_release: Path) -> None:
+    stack = json.loads((first_release / "out" / "stacks" / "billing" / "cdk.tf.json").read_text())
+    documents = stack["data"]["aws_iam_policy_document"]
+    (archiver,) = [d for d in documents.values() if d["//"]["metadata"]["path"] == "billing/archiver/role/permissions"]
+    on_tables = [(s["actions"], s["resources"][0].rsplit(":", 1)[-1]) for s in archiver["statement"] if s["actions"][0].startswith("dynamodb:")]
+    assert on_tables == [(["dynamodb:GetItem"], "table/Invoices"), (["dynamodb:PutItem"], "table/InvoiceArchive")]
 
 
 def test_outside_apps_stack_passes_terraform_validate(first_release: Path, tmp_path: Path) -> None:

@@ -54,7 +54,8 @@ SEMVER_RULE = "a semantic version x.y.z (three whole numbers without leading zer
 #: Who commits to the module's repository when git knows nobody (a fresh CI machine).
 RELEASER = ("cdktf-lambda-dynamodb release", "release@localhost")
 
-#: An app of another team, outside the repository: its own names, two tables, two functions.
+#: An app of another team, outside the repository: its own names, three tables, three functions
+#: (two composites, and a function on two tables built from the composable constructs).
 OUTSIDE_APP = '''
 import sys
 from pathlib import Path
@@ -68,14 +69,15 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 import lambda_dynamodb
 from lambda_dynamodb import (
-    Access, Attribute, AttributeType, FunctionSettings, LambdaDynamoDb, LambdaDynamoDbSettings, RoleSettings, TableSettings,
+    Access, Attribute, AttributeType, Function, FunctionSettings, LambdaDynamoDb, LambdaDynamoDbSettings, RoleSettings,
+    Table, TableSettings, check,
 )
 
 HERE = Path(__file__).resolve().parent
 app = App(outdir=sys.argv[1])
 stack = TerraformStack(app, "billing")
 AwsProvider(stack, "aws", region="us-east-2")
-LambdaDynamoDb(stack, "invoices", LambdaDynamoDbSettings(
+invoices = LambdaDynamoDb(stack, "invoices", LambdaDynamoDbSettings(
     table=TableSettings(name="Invoices"),
     function=FunctionSettings(name="invoice-writer", source_dir=HERE / "writer"),
     role=RoleSettings(name="InvoiceWriterRole", policy_name="InvoiceWriterPolicy"),
@@ -88,6 +90,10 @@ LambdaDynamoDb(stack, "customers", LambdaDynamoDbSettings(
     role=RoleSettings(name="CustomerReaderRole", policy_name="CustomerReaderPolicy"),
     access=Access.READ,
 ))
+archiver = Function(stack, "archiver", FunctionSettings(name="invoice-archiver", source_dir=HERE / "archiver"))
+archiver.use(invoices.table, access=Access.FROM_CODE, env="INVOICES_TABLE")
+archiver.use(Table(stack, "archive", TableSettings(name="InvoiceArchive")), access=Access.FROM_CODE, env="ARCHIVE_TABLE")
+check(app)
 app.synth()
 print(lambda_dynamodb.__version__, lambda_dynamodb.__file__)
 '''
@@ -97,6 +103,9 @@ OUTSIDE_HANDLERS = {
     "def handler(event, context):\n    TABLE.put_item(Item=event)\n    return {'ok': True}\n",
     "reader": "import os\n\nimport boto3\n\nTABLE = boto3.resource('dynamodb').Table(os.environ['TABLE_NAME'])\n\n\n"
     "def handler(event, context):\n    return TABLE.get_item(Key=event).get('Item')\n",
+    "archiver": "import os\n\nimport boto3\n\nDYNAMODB = boto3.resource('dynamodb')\n"
+    "INVOICES = DYNAMODB.Table(os.environ['INVOICES_TABLE'])\nARCHIVE = DYNAMODB.Table(os.environ['ARCHIVE_TABLE'])\n\n\n"
+    "def handler(event, context):\n    item = INVOICES.get_item(Key=event)['Item']\n    ARCHIVE.put_item(Item=item)\n",
 }
 
 
