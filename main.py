@@ -11,7 +11,6 @@ are literal text, never Terraform values), an unknown ``LAMBDA_DYNAMODB_*`` vari
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys

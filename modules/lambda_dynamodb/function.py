@@ -35,7 +35,7 @@ from .policy import Arn, Statement
 from .role import FunctionRole
 from .settings import AccessSetting, ExistingRole, FunctionSettings, RoleSettings
 from .table import ImportedTable, Table
-from .tokens import is_unresolved, literal, literal_map, terraform_value
+from .tokens import is_unresolved, literal_map, terraform_value
 from .validation import (
     ENV_NAME_RULE,
     RESERVED_ENV_NAMES,

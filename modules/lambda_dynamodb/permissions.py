@@ -325,7 +325,8 @@ class _Targets:
         uses = self._from_code
         if not uses:
             return ()
-        field = "access" if self.model.composite else f"{self.model.function.name}: use({uses[0].table_name}).access"
+        # The code's problems are the function's, whichever of its from_code uses they concern.
+        field = "access" if self.model.composite else f"{self.model.function.name}: access"
         value = Access.FROM_CODE.value
         if self.analysis is None:
             return (problem(field, value, "reads the code's calls: it needs check_code on"),)

@@ -11,7 +11,6 @@ import ast
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
-from enum import Enum
 from pathlib import Path
 
 from . import defaults
@@ -21,7 +20,7 @@ from .enums import Architecture, AttributeType, DependencyPackaging, LogsMode, P
 from .errors import ConfigurationError, problem, raise_if_any
 from .permissions import is_checkable, permission_plan
 from . import rules
-from .rules import choices, enum_problems
+from .rules import enum_problems
 from .rules import int_range_problems as _int_range
 from .rules import length_problems as _length
 from .rules import pattern_problems as _pattern
