@@ -742,3 +742,10 @@ def test_the_composite_leaves_a_call_on_another_table_to_a_later_grant(service: 
         check(service.app)
     service.table("audit", "Audit").grant(module.function, ["dynamodb:PutItem"])
     check(service.app)
+
+
+def test_use_returns_the_key_statement_of_a_table_with_its_own_key(service: Service) -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    http = service.function("http", READER)
+    statements = http.use(service.table("orders", "Orders", kms_key_arn=key), access=Access.FROM_CODE)
+    assert [s.actions for s in statements] == [("dynamodb:GetItem",), ("kms:Decrypt", "kms:DescribeKey")]

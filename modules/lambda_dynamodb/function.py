@@ -276,7 +276,7 @@ class Function(Construct):
         plan = self._plan
         if plan is None:
             return ()
-        return tuple(grant.statement for grant in plan.grants if grant.granted_by == use.granted_by)
+        return tuple(grant.statement for grant in plan.grants if grant.use == use)
 
     def add_trigger(self, trigger: Trigger) -> Any:
         """Invoke the function from a table's stream or a queue; returns the event source mapping.
@@ -328,7 +328,7 @@ class Function(Construct):
             triggers=tuple(self._triggers),
             extra=self._role.extra,
             logs=self._logs,
-            check_code=self._check_code and all(access_is_known(use.access) for use in self._uses),
+            check_code=self._check_code and self._checkable,
             public_url=any(url.public for url in self._urls),
             composite=self._composite,
         )
@@ -340,7 +340,12 @@ class Function(Construct):
         plan = function_plan(model)
         own = plan.grants[: len(plan.grants) - len(model.extra)]
         self._role.set_statements(tuple(grant.statement for grant in own))
-        self._plan = plan if all(access_is_known(use.access) for use in self._uses) else None
+        self._plan = plan if self._checkable else None
+
+    @property
+    def _checkable(self) -> bool:
+        """Whether a plan can judge the grants: no access setting is a Terraform value."""
+        return all(access_is_known(use.access) for use in self._uses)
 
     @property
     def permissions(self) -> PermissionPlan | None:

@@ -139,6 +139,8 @@ class Grant:
     statement: Statement
     granted_by: str
     kind: GrantKind
+    #: The table use it grants for (its table statement, or its table's key), if any.
+    use: TableUse | None = None
 
 
 @dataclass(frozen=True)
@@ -367,9 +369,9 @@ def _grants(model: FunctionModel, from_code: dict[str, tuple[str, ...]]) -> tupl
     found: list[Grant] = []
     for use in model.uses:
         actions = from_code[use.table_name] if use.from_code else resolve_actions(use.access, use.allow_wildcards)
-        found += [Grant(s, use.granted_by, GrantKind.TABLE) for s in table_statements(actions, use.arn, use.has_indexes)]
+        found += [Grant(s, use.granted_by, GrantKind.TABLE, use) for s in table_statements(actions, use.arn, use.has_indexes)]
         if use.kms_key_arn and actions:
-            found.append(Grant(key_statement(actions, use.kms_key_arn), "the table's customer-managed key", GrantKind.TABLE_KEY))
+            found.append(Grant(key_statement(actions, use.kms_key_arn), "the table's customer-managed key", GrantKind.TABLE_KEY, use))
     logs = f"logs {LogsMode(model.logs).value!r}"
     for statement in statements(ServiceUse.of(model.function), model.logs):
         found.append(Grant(statement, logs if _is_logs(statement) else "the function's settings", GrantKind.LAMBDA))
