@@ -53,7 +53,7 @@ synth: install ## Synthesize the stack into cdktf.out/stacks/lambda-dynamodb/cdk
 	$(VENV_PYTHON) main.py
 
 validate: synth ## terraform init + validate the synthesized stack (offline provider mirror if present)
-	@config=$$(pwd)/.terraform-cli.rc; $(PIPENV) run python tools/terraform_cli.py $$config >/dev/null; \
+	@config=$$(pwd)/.terraform-cli.rc; $(PIPENV) run python -m lambda_dynamodb.testing.terraform_cli $$config >/dev/null; \
 	cd $(STACK_DIR) && TF_CLI_CONFIG_FILE=$$config terraform init -backend=false -input=false >/dev/null && \
 	TF_CLI_CONFIG_FILE=$$config terraform validate
 
@@ -61,27 +61,27 @@ scan: synth ## checkov on the synthesized stack (skips, with reasons: .checkov.y
 	$(PIPENV) run checkov --config-file .checkov.yaml -d $(STACK_DIR)
 
 deploy: install install-cli ## Deploy to the local AWS emulator (TARGET=aws: to real AWS), smoke-test, print outputs
-	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python tools/deploy.py deploy --target $(TARGET)
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python -m tools.deploy deploy --target $(TARGET)
 
 destroy: install install-cli ## Destroy the deployment (turns off the table's deletion protection first), stop the emulator
-	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python tools/deploy.py destroy --target $(TARGET)
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python -m tools.deploy destroy --target $(TARGET)
 
 permissions: install ## Every permission of the role: action, resource, why it is there, verdict (used, unused, missing)
 	$(VENV_PYTHON) tools/permissions.py
 
 plan: synth graphviz ## Plan against what is deployed (local emulator; TARGET=aws: AWS): review in plan/plan.md, diagram plan/architecture.svg
-	$(VENV_PYTHON) tools/plan.py --target $(TARGET) --plan-dir $(PLAN_DIR)
+	$(VENV_PYTHON) -m tools.plan --target $(TARGET) --plan-dir $(PLAN_DIR)
 
 dist: install ## Build the library's wheel and sdist into dist/ (python -m build)
 	rm -f dist/*.whl dist/*.tar.gz
 	$(VENV_PYTHON) -m build --outdir dist .
 
 tf-module: install install-cli ## Write the construct as an HCL module (cdktf synth --hcl) to dist/terraform-aws-lambda-dynamodb/
-	$(VENV_PYTHON) tf_module.py
+	$(VENV_PYTHON) -m tools.tf_module
 
 release: install install-cli ## Release VERSION=x.y.z: wheel+sdist on a package index, the HCL module tagged vx.y.z (docs/publishing.md)
 	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=x.y.z [INDEX_URL=https://...]" >&2; exit 2; }
-	$(VENV_PYTHON) tools/release.py --version "$(VERSION)" $(if $(INDEX_URL),--index-url "$(INDEX_URL)")
+	$(VENV_PYTHON) -m tools.release --version "$(VERSION)" $(if $(INDEX_URL),--index-url "$(INDEX_URL)")
 
 bench: install ## Benchmark: cold synth stock vs fast, peak memory, 1/10/50 instances, terraform validate
 	$(PIPENV) run python bench/bench.py

@@ -31,11 +31,11 @@ from lambda_dynamodb import (
     TableSettings,
     TracingMode,
 )
-from backends import NESTING, BackendSettings, UnreadNumber, add_backend, max_digits, parse_backend, settings_json
-from lambda_dynamodb.errors import problem, shown
-from lambda_dynamodb.access import access_problems
-from lambda_dynamodb.dependencies import DependencyInstallError
-from lambda_dynamodb.validation import REGION_RULE, enum_problems, region_problems, settings_problems
+from lambda_dynamodb.synthesis.backends import NESTING, BackendSettings, UnreadNumber, add_backend, max_digits, parse_backend, settings_json
+from lambda_dynamodb.config.errors import problem, shown
+from lambda_dynamodb.iam.access import access_problems
+from lambda_dynamodb.packaging.dependencies import DependencyInstallError
+from lambda_dynamodb.config.validation import REGION_RULE, enum_problems, region_problems, settings_problems
 
 STACK_NAME = "lambda-dynamodb"
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -360,7 +360,7 @@ def outdir(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 def main(context_path: Path = CDKTF_JSON, environ: Mapping[str, str] = os.environ) -> int:
-    from lambda_dynamodb.synth import synth_atomically
+    from lambda_dynamodb.synthesis.output import synth_atomically
 
     try:
         settings = app_settings(load_context(context_path), environ)

@@ -29,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_DIR / "tools"))
 
-from terraform_cli import terraform_binary, terraform_env  # noqa: E402
+from lambda_dynamodb.testing.terraform_cli import terraform_binary, terraform_env
 
 RESULTS = PROJECT_DIR / "bench" / "results.json"
 SIZES = (1, 10, 50)
@@ -70,7 +69,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {modules!r})
 from lambda_dynamodb import FunctionSettings
-from lambda_dynamodb.code_package import build
+from lambda_dynamodb.packaging.code_package import build
 cache = Path({cache!r})
 installs = lambda: len(list((cache / "dependencies").glob("*"))) if (cache / "dependencies").exists() else 0
 before = installs()

@@ -197,7 +197,7 @@ class Deployment:
     env: dict[str, str]
 
     def terraform(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        from terraform_cli import TerraformMissing, terraform_binary
+        from lambda_dynamodb.testing.terraform_cli import TerraformMissing, terraform_binary
 
         try:
             binary = terraform_binary()
@@ -233,8 +233,8 @@ def deployed(
     ``before_apply`` prepares the emulator (e.g. something that already exists); without
     ``apply`` the stack is only initialized.
     """
-    import emulator
-    from terraform_cli import terraform_env
+    from tools import emulator
+    from lambda_dynamodb.testing.terraform_cli import terraform_env
 
     running, _ = emulator.start(state_dir=work / "emulator")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_dynamodb import Access, ConfigurationError
-from lambda_dynamodb.access import (
+from lambda_dynamodb.iam.access import (
     FIXED_LEVELS,
     READ_ACTIONS,
     READ_WRITE_ACTIONS,
@@ -13,7 +13,7 @@ from lambda_dynamodb.access import (
     WRITE_ACTIONS,
     resolve_actions,
 )
-from lambda_dynamodb.dynamodb_actions import DYNAMODB_ACTIONS
+from lambda_dynamodb.iam.dynamodb_actions import DYNAMODB_ACTIONS
 
 
 def test_read_level_matches_cdk_grant_read_data() -> None:

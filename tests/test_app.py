@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
 import main
 from lambda_dynamodb import Access, ConfigurationError, LogsMode, Runtime, TracingMode
-from lambda_dynamodb.access import REFERENCE_ACTIONS
+from lambda_dynamodb.iam.access import REFERENCE_ACTIONS
 
 from conftest import PROJECT_DIR, only, permissions_statements
 
@@ -207,7 +207,7 @@ def test_context_that_is_not_json_is_named(tmp_path: Path) -> None:
 
 
 def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import MARKER, synth_atomically
+    from lambda_dynamodb.synthesis.output import MARKER, synth_atomically
 
     out = tmp_path / "out"
     out.mkdir()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import main
-from lambda_dynamodb.errors import problem
+from lambda_dynamodb.config.errors import problem
 
 from conftest import PROJECT_DIR
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_dynamodb.code_calls import CodeAnalysis, CodeCall, Unresolved, analyse
-from lambda_dynamodb.dynamodb_operations import PARTIQL_OPERATIONS, TRANSACTION_OPERATIONS, client_operations, table_operations
+from lambda_dynamodb.analysis.code_calls import CodeAnalysis, CodeCall, Unresolved, analyse
+from lambda_dynamodb.iam.dynamodb_operations import PARTIQL_OPERATIONS, TRANSACTION_OPERATIONS, client_operations, table_operations
 
 TABLE = """\
 import os

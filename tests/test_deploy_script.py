@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import deploy
-import emulator
+from tools import deploy
+from tools import emulator
 import main
 
 from conftest import PROJECT_DIR, emulator_client

@@ -15,7 +15,7 @@ from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
 import main
 from lambda_dynamodb import ArnContext
-from smoke import smoke_test
+from lambda_dynamodb.testing.smoke import smoke_test
 
 from conftest import REFERENCE_ARNS, Deployment, attached_policy_document, deployed, only, policy_statements
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import main
-from smoke import SmokeTestFailed, smoke_test
+from lambda_dynamodb.testing.smoke import SmokeTestFailed, smoke_test
 
 from conftest import deployed
 

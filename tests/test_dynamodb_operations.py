@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_dynamodb.dynamodb_actions import DYNAMODB_ACTIONS
-from lambda_dynamodb.dynamodb_operations import (
+from lambda_dynamodb.iam.dynamodb_actions import DYNAMODB_ACTIONS
+from lambda_dynamodb.iam.dynamodb_operations import (
     ArnBase,
     Permission,
     client_operations,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import emulator
-from emulator import EmulatorError
+from tools import emulator
+from tools.emulator import EmulatorError
 
 
 def no_process_left(pid_file_dir: Path) -> bool:

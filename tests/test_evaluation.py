@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_dynamodb.evaluation import allows
+from lambda_dynamodb.iam.evaluation import allows
 
 TABLE = "arn:aws:dynamodb:eu-west-1:123456789012:table/SampleTable"
 

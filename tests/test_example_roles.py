@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from lambda_dynamodb import ArnContext, PolicyDocument
-from lambda_dynamodb.permissions import Verdict, function_plan
+from lambda_dynamodb.iam.permissions import Verdict, function_plan
 
 from conftest import PROJECT_DIR
 

@@ -45,7 +45,7 @@ def staged(parent: Path, content: str = "new") -> Path:
 
 
 def test_synth_refuses_a_folder_it_did_not_make_by_name(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import synth_atomically
+    from lambda_dynamodb.synthesis.output import synth_atomically
 
     out = users_folder(tmp_path)
     with pytest.raises(ConfigurationError) as error:
@@ -59,7 +59,7 @@ def test_synth_refuses_a_folder_it_did_not_make_by_name(tmp_path: Path) -> None:
 
 
 def test_synth_marks_its_folder_and_replaces_it_next_time(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import synth_atomically
+    from lambda_dynamodb.synthesis.output import synth_atomically
 
     out = tmp_path / "out"
     synth_atomically(_App, out)
@@ -71,7 +71,7 @@ def test_synth_marks_its_folder_and_replaces_it_next_time(tmp_path: Path) -> Non
 
 
 def test_replace_folder_refuses_a_folder_without_the_marker(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import replace_folder
+    from lambda_dynamodb.synthesis.output import replace_folder
 
     target = users_folder(tmp_path, "plan")
     new = staged(tmp_path)
@@ -81,7 +81,7 @@ def test_replace_folder_refuses_a_folder_without_the_marker(tmp_path: Path) -> N
 
 
 def test_an_empty_folder_is_replaced(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import replace_folder
+    from lambda_dynamodb.synthesis.output import replace_folder
 
     (tmp_path / "plan").mkdir()
     replace_folder(staged(tmp_path), tmp_path / "plan")
@@ -90,7 +90,7 @@ def test_an_empty_folder_is_replaced(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("which", ["home", "working directory", "parent of the working directory", "project root"])
 def test_home_project_and_working_folders_are_never_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str) -> None:
-    from lambda_dynamodb.synth import replace_folder
+    from lambda_dynamodb.synthesis.output import replace_folder
 
     home = users_folder(tmp_path, "home")
     work = users_folder(tmp_path / "home", "work")
@@ -107,7 +107,7 @@ def test_home_project_and_working_folders_are_never_replaced(tmp_path: Path, mon
 
 
 def test_the_file_systems_root_is_never_replaced(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import replace_folder
+    from lambda_dynamodb.synthesis.output import replace_folder
 
     with pytest.raises(ConfigurationError, match="output folder '/' is invalid: is the file system's root"):
         replace_folder(staged(tmp_path), Path("/"))
@@ -123,7 +123,7 @@ def test_make_synth_refuses_a_users_folder_with_exit_2(tmp_path: Path) -> None:
 
 
 def test_make_plan_refuses_a_users_folder(tmp_path: Path) -> None:
-    import plan
+    from tools import plan
 
     target = users_folder(tmp_path, "plan")
     with pytest.raises(ConfigurationError, match=f"output folder '{target}' is invalid"):
@@ -132,7 +132,7 @@ def test_make_plan_refuses_a_users_folder(tmp_path: Path) -> None:
 
 
 def test_tf_module_refuses_a_users_folder_and_keeps_its_history(tmp_path: Path) -> None:
-    import tf_module
+    from tools import tf_module
 
     target = users_folder(tmp_path, "module")
     (target / ".git").mkdir()
@@ -144,8 +144,8 @@ def test_tf_module_refuses_a_users_folder_and_keeps_its_history(tmp_path: Path) 
 
 
 def test_tf_module_exits_2_on_a_refused_folder(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    import tf_module
-    from lambda_dynamodb.synth import FolderError
+    from tools import tf_module
+    from lambda_dynamodb.synthesis.output import FolderError
 
     def refuse(target: Path, *args: Any) -> Path:
         raise FolderError(target, "exists and was not made by the project")
@@ -161,7 +161,7 @@ _SWAPPER = textwrap.dedent(
     """
     import sys, tempfile, time
     from pathlib import Path
-    from lambda_dynamodb.synth import replace_folder
+    from lambda_dynamodb.synthesis.output import replace_folder
 
     target, ready, count, me, rounds = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
     (ready / me).touch()
@@ -206,8 +206,7 @@ def test_processes_swapping_one_folder_at_once_never_fail_or_mix_outputs(tmp_pat
 
 
 def test_without_an_atomic_exchange_the_swap_still_keeps_one_whole_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lambda_dynamodb import synth
-
+    from lambda_dynamodb.synthesis import output as synth
     monkeypatch.setattr(synth, "_exchange", lambda first, second: False)  # a kernel or file system without renameat2
     target = tmp_path / "plan"
     for content in ("first", "second"):

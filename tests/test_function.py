@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
-from lambda_dynamodb.code_package import archive, build, source_hash_hex
+from lambda_dynamodb.packaging.code_package import archive, build, source_hash_hex
 
 from conftest import PROJECT_DIR, only
 

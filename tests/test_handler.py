@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 import handler
-from iam_enforcer import Enforcer, assumed_role_principal, attached_policies
+from lambda_dynamodb.testing.enforcer import Enforcer, assumed_role_principal, attached_policies
 from lambda_dynamodb import ArnContext, permission_plan
-from lambda_dynamodb.access import REFERENCE_ACTIONS
-from lambda_dynamodb.code_calls import analyse
+from lambda_dynamodb.iam.access import REFERENCE_ACTIONS
+from lambda_dynamodb.analysis.code_calls import analyse
 
 from conftest import PROJECT_DIR, module_settings
 

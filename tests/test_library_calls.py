@@ -1,4 +1,4 @@
-"""Calls libraries make to DynamoDB on the function's behalf (:mod:`lambda_dynamodb.library_calls`).
+"""Calls libraries make to DynamoDB on the function's behalf (:mod:`lambda_dynamodb.analysis.libraries`).
 
 Fixtures under ``tests/fixtures/code/`` are whole handlers in the styles the libraries' users
 write them; the small cases are written inline, one behaviour each.
@@ -10,8 +10,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from lambda_dynamodb.code_calls import CodeAnalysis, analyse
-from lambda_dynamodb.library_calls import CONSTRUCTORS, METHODS, PYNAMODB_MODEL_METHODS
+from lambda_dynamodb.analysis.code_calls import CodeAnalysis, analyse
+from lambda_dynamodb.analysis.libraries import CONSTRUCTORS, METHODS, PYNAMODB_MODEL_METHODS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "code"
 IDEMPOTENCY_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
@@ -226,7 +226,7 @@ def test_a_library_object_in_code_the_handler_never_reaches_is_unreachable(tmp_p
 
 
 def test_the_models_name_real_api_operations() -> None:
-    from lambda_dynamodb.dynamodb_operations import operation_actions
+    from lambda_dynamodb.iam.dynamodb_operations import operation_actions
 
     operations = {op for methods in METHODS.values() for op in methods.values()}
     operations |= {op for ops in PYNAMODB_MODEL_METHODS.values() for op in ops}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lambda_dynamodb import Access, ArnContext, LogsMode, PolicyDocument, TracingMode
-from lambda_dynamodb.access import FIXED_LEVELS, REFERENCE_ACTIONS, key_statement, table_statement
-from lambda_dynamodb.lambda_service import ServiceUse, logs_statements, statements
-from lambda_dynamodb.policy import table_arn
+from lambda_dynamodb.iam.access import FIXED_LEVELS, REFERENCE_ACTIONS, key_statement, table_statement
+from lambda_dynamodb.iam.lambda_service import ServiceUse, logs_statements, statements
+from lambda_dynamodb.iam.policy import table_arn
 
 CONTEXT = ArnContext("aws", "eu-west-1", "123456789012")
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

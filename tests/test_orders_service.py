@@ -29,9 +29,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from iam_enforcer import Enforcer, assumed_role_principal, attached_policies, queue_permission, stream_permission
-from smoke import deployed_package, environment, run_handler
-from terraform_cli import TerraformMissing, terraform_binary, terraform_env
+from lambda_dynamodb.testing.enforcer import Enforcer, assumed_role_principal, attached_policies, queue_permission, stream_permission
+from lambda_dynamodb.testing.smoke import deployed_package, environment, run_handler
+from lambda_dynamodb.testing.terraform_cli import TerraformMissing, terraform_binary, terraform_env
 
 from conftest import PROJECT_DIR, Deployment, attached_policy_document, deployed, policy_statements
 
@@ -369,8 +369,8 @@ def test_every_role_passes_parliament(deployment: Deployment) -> None:
 
 
 def test_every_role_allows_what_lambda_does_with_it(deployment: Deployment) -> None:
-    from lambda_dynamodb.lambda_service import ServiceUse, requirements
-    from lambda_dynamodb.policy import ArnContext
+    from lambda_dynamodb.iam.lambda_service import ServiceUse, requirements
+    from lambda_dynamodb.iam.policy import ArnContext
 
     context = ArnContext(partition="aws", region=REGION, account=ACCOUNT)
     missing = {}

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from lambda_dynamodb import ConfigurationError, FunctionSettings
-from lambda_dynamodb.code_package import build, source_hash_hex
+from lambda_dynamodb.packaging.code_package import build, source_hash_hex
 
 HANDLER = "def handler(event, context):\n    return {}\n"
 
@@ -157,7 +157,7 @@ def test_the_source_hash_sees_the_files_the_zip_holds_and_no_others(tmp_path: Pa
 
 
 def test_exclude_patterns_must_be_relative_and_inside(tmp_path: Path) -> None:
-    from lambda_dynamodb.code_package import exclude_problems
+    from lambda_dynamodb.packaging.code_package import exclude_problems
 
     settings = settings_for(code_dir(tmp_path), exclude=("tests", "/etc/*", "../other", "a/../../b", ""))
     assert exclude_problems(settings) == [
@@ -170,7 +170,7 @@ def test_exclude_patterns_must_be_relative_and_inside(tmp_path: Path) -> None:
 
 
 def test_the_package_summary_gives_files_size_and_sha256(tmp_path: Path) -> None:
-    from lambda_dynamodb.code_package import package_summary
+    from lambda_dynamodb.packaging.code_package import package_summary
 
     folder = code_dir(tmp_path)
     (folder / "lib.py").write_text("X = 1\n")
@@ -328,7 +328,7 @@ _CONCURRENT_BUILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from lambda_dynamodb import FunctionSettings
-    from lambda_dynamodb.code_package import build
+    from lambda_dynamodb.packaging.code_package import build
 
     folder, cache, ready, count = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
     (ready / sys.argv[5]).touch()

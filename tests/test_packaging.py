@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from lambda_dynamodb import Architecture, ConfigurationError, DependencyPackaging, FunctionSettings, Runtime
-from lambda_dynamodb.code_package import MAX_UNZIPPED_BYTES, build
-from lambda_dynamodb.dependencies import Platform
+from lambda_dynamodb.packaging.code_package import MAX_UNZIPPED_BYTES, build
+from lambda_dynamodb.packaging.dependencies import Platform
 
 from conftest import PROJECT_DIR, module_settings, only, synth_stack
 
@@ -140,7 +140,7 @@ def test_platform_tags_follow_the_runtimes_glibc() -> None:
 
 
 def test_a_dependency_without_a_wheel_fails_and_writes_nothing(tmp_path: Path) -> None:
-    from lambda_dynamodb.synth import synth_atomically
+    from lambda_dynamodb.synthesis.output import synth_atomically
 
     folder, cache = code_dir(tmp_path, "numpy==1.21.0\n"), tmp_path / "cache"
     settings = module_settings(check_code=False)

@@ -9,10 +9,10 @@ from textwrap import dedent
 import pytest
 
 from lambda_dynamodb import Access, ConfigurationError, FunctionSettings, LambdaDynamoDbSettings, TracingMode, validate
-from lambda_dynamodb.access import REFERENCE_ACTIONS
-from lambda_dynamodb.lambda_service import ServiceUse, requirements
-from lambda_dynamodb.permissions import PLACEHOLDER_CONTEXT, Verdict, permission_plan, unmet_needs
-from lambda_dynamodb.policy import ArnContext, PolicyDocument, Statement, partition_of, table_arn
+from lambda_dynamodb.iam.access import REFERENCE_ACTIONS
+from lambda_dynamodb.iam.lambda_service import ServiceUse, requirements
+from lambda_dynamodb.iam.permissions import PLACEHOLDER_CONTEXT, Verdict, permission_plan, unmet_needs
+from lambda_dynamodb.iam.policy import ArnContext, PolicyDocument, Statement, partition_of, table_arn
 
 from conftest import PROJECT_DIR, module_settings
 
@@ -207,7 +207,7 @@ def test_from_code_needs_the_check(tmp_path: Path) -> None:
 
 
 def test_the_check_refuses_a_built_package(tmp_path: Path) -> None:
-    from lambda_dynamodb.code_package import archive
+    from lambda_dynamodb.packaging.code_package import archive
 
     settings = module_settings()
     settings = replace(settings, function=replace(settings.function, package=archive((PROJECT_DIR / "lambda").resolve())))

@@ -27,11 +27,11 @@ from typing import Any
 
 import pytest
 
-import emulator
+from tools import emulator
 import main
-import plan
-import plan_diagram
-import plan_review
+from tools import plan
+from lambda_dynamodb.review import diagram as plan_diagram
+from lambda_dynamodb.review import summary as plan_review
 
 from conftest import PROJECT_DIR, Deployment
 
@@ -249,7 +249,7 @@ def run_plan(outdir: Path, plan_dir: Path, env: Mapping[str, str], target: str =
 
 
 def require_tools() -> None:
-    from terraform_cli import TerraformMissing, terraform_binary
+    from lambda_dynamodb.testing.terraform_cli import TerraformMissing, terraform_binary
 
     try:
         terraform_binary()
@@ -261,7 +261,7 @@ def require_tools() -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
-    from terraform_cli import terraform_env
+    from lambda_dynamodb.testing.terraform_cli import terraform_env
 
     require_tools()
     root = tmp_path_factory.mktemp("plan-project")
@@ -353,7 +353,7 @@ def test_first_plan_says_why_the_role_has_each_permission(first_plan: FirstPlan)
 def test_make_plan_writes_the_plan_the_review_and_the_diagram(first_plan: FirstPlan) -> None:
     plan_dir = first_plan.run.plan_dir
     assert first_plan.run.code == 0, first_plan.run.output
-    from lambda_dynamodb.synth import MARKER
+    from lambda_dynamodb.synthesis.output import MARKER
 
     assert sorted(p.name for p in plan_dir.iterdir() if p.name != MARKER) == ["architecture.dot", "architecture.svg", "plan.json", "plan.md"]
     assert (plan_dir / MARKER).is_file(), "the plan folder says the project made it"

@@ -7,9 +7,9 @@ from typing import Any
 from dataclasses import replace
 
 from lambda_dynamodb import Access, ArnContext, LogsMode, PolicyDocument, TracingMode
-from lambda_dynamodb.access import REFERENCE_ACTIONS, table_statement
-from lambda_dynamodb.lambda_service import logs_statements
-from lambda_dynamodb.policy import LAMBDA_TRUST, Arn, table_arn
+from lambda_dynamodb.iam.access import REFERENCE_ACTIONS, table_statement
+from lambda_dynamodb.iam.lambda_service import logs_statements
+from lambda_dynamodb.iam.policy import LAMBDA_TRUST, Arn, table_arn
 
 from conftest import module_settings
 

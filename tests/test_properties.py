@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_dynamodb.errors import problem
+from lambda_dynamodb.config.errors import problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_dynamodb import ConfigurationError, LambdaDynamoDb, LambdaDynamoDbSettings, validate
-from lambda_dynamodb import validation as rules
-
+from lambda_dynamodb.config import validation as rules
 from conftest import module_settings, synth_stack
 
 BASE = module_settings()

@@ -20,8 +20,8 @@ from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
 import main
 from lambda_dynamodb import ConfigurationError, LambdaDynamoDb, validate
-from lambda_dynamodb.code_package import archive
-from plan_checks import aws_findings
+from lambda_dynamodb.packaging.code_package import archive
+from lambda_dynamodb.review.aws_checks import aws_findings
 
 from conftest import PROJECT_DIR, Deployment, deployed, module_settings, only, synth_stack
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-import release
-from release import git
+from tools import release
+from tools.release import git
 from conftest import PROJECT_DIR, Deployment, policy_statements, resources
 from lambda_dynamodb import READ_ACTIONS, READ_WRITE_ACTIONS
-from lambda_dynamodb.code_package import archive
+from lambda_dynamodb.packaging.code_package import archive
 from test_terraform import init_and_validate
 from test_tf_module import MODULE_FILES, declared_addresses, pin_violations
 
@@ -256,8 +256,8 @@ def lifecycle(project: Project, first_release: Path, tmp_path_factory: pytest.Te
     """An HCL root outside the repository calls the module twice from tag v0.2.0: init (offline
     mirror, git getter), validate, apply to an emulator of its own; then v0.2.1 is released and the
     root planned against it; then destroy."""
-    import emulator
-    from terraform_cli import terraform_env
+    from tools import emulator
+    from lambda_dynamodb.testing.terraform_cli import terraform_env
 
     work = tmp_path_factory.mktemp("consumer")
     root = work / "root"

@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from lambda_dynamodb.access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS
+from lambda_dynamodb.iam.access import READ_ACTIONS, READ_WRITE_ACTIONS, WRITE_ACTIONS
 
 from conftest import data_sources, only, permissions_statements
 
@@ -118,7 +118,7 @@ def test_existing_table_is_granted_by_its_given_arn(synthesized) -> None:
 
 def test_arn_data_sources_are_shared_per_stack(tmp_path) -> None:
     from lambda_dynamodb import Access, LambdaDynamoDb, TableSettings
-    from lambda_dynamodb.settings import FunctionSettings, RoleSettings
+    from lambda_dynamodb.config.settings import FunctionSettings, RoleSettings
 
     from conftest import PROJECT_DIR, module_settings, synth_stack
 

@@ -34,8 +34,8 @@ from lambda_dynamodb import (
     TableSettings,
     check,
 )
-from lambda_dynamodb.permissions import Verdict
-from lambda_dynamodb.policy import Arn
+from lambda_dynamodb.iam.permissions import Verdict
+from lambda_dynamodb.iam.policy import Arn
 
 from conftest import STACK, data_sources, resources
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-import emulator
+from tools import emulator
 from conftest import PROJECT_DIR, emulator_client
 from test_deploy_script import isolated, run  # noqa: F401 (a fixture)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
-from terraform_cli import TerraformMissing, has_mirror, terraform_binary, terraform_env
+from lambda_dynamodb.testing.terraform_cli import TerraformMissing, has_mirror, terraform_binary, terraform_env
 
 from lambda_dynamodb import FunctionSettings, LambdaDynamoDb, RoleSettings, Runtime, TableSettings
 
@@ -36,14 +36,14 @@ def init_and_validate(stack_dir: Path, config: Path) -> subprocess.CompletedProc
 
 
 def test_mirror_config_is_used_when_the_mirror_exists(tmp_path: Path) -> None:
-    from terraform_cli import write_cli_config
+    from lambda_dynamodb.testing.terraform_cli import write_cli_config
 
     text = write_cli_config(tmp_path / "rc").read_text()
     assert ("filesystem_mirror" in text) == has_mirror()
 
 
 def test_registry_is_the_fallback_without_a_mirror(tmp_path: Path) -> None:
-    from terraform_cli import cli_config
+    from lambda_dynamodb.testing.terraform_cli import cli_config
 
     assert "filesystem_mirror" not in cli_config(tmp_path / "no-mirror")
 

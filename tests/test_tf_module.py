@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import tf_module
+from tools import tf_module
 from conftest import PROJECT_DIR, Deployment
-from lambda_dynamodb.code_package import archive
-from lambda_dynamodb.validation import FUNCTION_NAME_PATTERN, HANDLER_PATTERN, IAM_NAME_64_PATTERN, TABLE_NAME_PATTERN
-from module_files import top_level_blocks
+from lambda_dynamodb.packaging.code_package import archive
+from lambda_dynamodb.config.validation import FUNCTION_NAME_PATTERN, HANDLER_PATTERN, IAM_NAME_64_PATTERN, TABLE_NAME_PATTERN
+from tools.module_files import top_level_blocks
 
 #: The module's addresses: its interface for `moved` and `import` blocks and for every state that
 #: holds it. Renaming one destroys and recreates the resource for every caller: this list changes
@@ -92,7 +92,7 @@ def outputs(module_dir: Path) -> dict[str, str]:
 
 
 def test_module_has_the_files_of_an_hcl_module(module_dir: Path) -> None:
-    from lambda_dynamodb.synth import MARKER
+    from lambda_dynamodb.synthesis.output import MARKER
 
     files = {str(p.relative_to(module_dir)) for p in module_dir.rglob("*") if p.is_file()}
     # The marker says the project made the folder (so it may replace it); it is not released.
@@ -229,7 +229,7 @@ def test_rewriting_keeps_the_modules_git_history(module_dir: Path, tmp_path: Pat
 
 
 def _initialized(root: Path) -> Deployment:
-    from terraform_cli import terraform_env
+    from lambda_dynamodb.testing.terraform_cli import terraform_env
 
     deployment = Deployment(root, terraform_env(root.parent / "terraform.rc"))
     init = deployment.terraform("init", "-input=false", "-no-color", check=False)

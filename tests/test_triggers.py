@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lambda_dynamodb import Cors, ExistingTable, FunctionUrl, FunctionUrlAuth, ImportedTable, QueueTrigger, StreamTrigger
-from lambda_dynamodb.triggers import trigger_problems, url_problems
+from lambda_dynamodb.config.triggers import trigger_problems, url_problems
 
 ORDERS = ImportedTable(
     ExistingTable(

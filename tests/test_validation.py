@@ -19,10 +19,10 @@ from lambda_dynamodb import (
     TableSettings,
     validate,
 )
-from lambda_dynamodb.validation import region_problems
+from lambda_dynamodb.config.validation import region_problems
 
 from conftest import PROJECT_DIR, module_settings
-from lambda_dynamodb.code_package import archive
+from lambda_dynamodb.packaging.code_package import archive
 
 BASE = module_settings()
 

@@ -27,13 +27,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
-import emulator  # noqa: E402
-from lambda_dynamodb import ConfigurationError  # noqa: E402
-from smoke import SmokeTestFailed, environment, smoke_test  # noqa: E402
-from state_lock import StateLocked, command_name, state_lock  # noqa: E402
-from terraform_cli import TerraformMissing, terraform_binary, terraform_env  # noqa: E402
+from tools import emulator
+from lambda_dynamodb import ConfigurationError
+from lambda_dynamodb.testing.smoke import SmokeTestFailed, environment, smoke_test
+from tools.state_lock import StateLocked, command_name, state_lock
+from lambda_dynamodb.testing.terraform_cli import TerraformMissing, terraform_binary, terraform_env
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK = "lambda-dynamodb"
@@ -365,7 +364,7 @@ def _preflight(outdir: Path, env: dict[str, str]) -> None:
     """An update the emulator would take but AWS would refuse or leave half done is refused here,
     on either target, so that the local deploy behaves like the real one (see plan_checks)."""
     import main
-    from plan_checks import aws_findings
+    from lambda_dynamodb.review.aws_checks import aws_findings
 
     with environment({**env, "CDKTF_OUTDIR": str(outdir)}, replace=True):
         if main.main(environ=os.environ) != 0:

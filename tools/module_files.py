@@ -36,7 +36,9 @@ def cdktf_hcl(work: Path, app_command: Sequence[str], stack: str) -> str:
     app = " ".join(shlex.quote(part) for part in app_command)
     (work / "cdktf.json").write_text(json.dumps({"language": "python", "app": app, "sendCrashReports": "false"}))
     # The CLI runs `terraform version`: an empty CLI configuration keeps it quiet.
-    env = {**os.environ, "CI": "1", "CHECKPOINT_DISABLE": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "TF_CLI_CONFIG_FILE": os.devnull}
+    # The app command is `python -m tools.tf_module`, run from ``work``: the project is where `tools` is.
+    python_path = os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": python_path, "CI": "1", "CHECKPOINT_DISABLE": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "TF_CLI_CONFIG_FILE": os.devnull}
     result = subprocess.run(
         [str(CDKTF_CLI), "synth", "--hcl", "--output", "out"], cwd=work, env=env, capture_output=True, text=True
     )

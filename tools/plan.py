@@ -32,17 +32,16 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
-import emulator  # noqa: E402
-from deploy import DeployError, Refused, Stages, aws_environment, refuse_other_target, start_emulator, state_dir_of, state_file  # noqa: E402
-from lambda_dynamodb.permissions import permission_plan  # noqa: E402
-from lambda_dynamodb.synth import FolderError, replace_folder  # noqa: E402
-from plan_checks import plan_arn_context  # noqa: E402
-from plan_diagram import dot_source  # noqa: E402
-from plan_review import STACK, Reasons, summary_markdown  # noqa: E402
-from state_lock import StateLocked, command_name, state_lock  # noqa: E402
-from terraform_cli import TerraformMissing, terraform_binary, terraform_env  # noqa: E402
+from tools import emulator
+from tools.deploy import DeployError, Refused, Stages, aws_environment, refuse_other_target, start_emulator, state_dir_of, state_file
+from lambda_dynamodb.iam.permissions import permission_plan
+from lambda_dynamodb.synthesis.output import FolderError, replace_folder
+from lambda_dynamodb.review.aws_checks import plan_arn_context
+from lambda_dynamodb.review.diagram import dot_source
+from lambda_dynamodb.review.summary import STACK, Reasons, summary_markdown
+from tools.state_lock import StateLocked, command_name, state_lock
+from lambda_dynamodb.testing.terraform_cli import TerraformMissing, terraform_binary, terraform_env
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PLAN_JSON = "plan.json"

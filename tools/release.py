@@ -38,10 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "modules")]
 
-import tf_module  # noqa: E402
-from lambda_dynamodb.synth import MARKER  # noqa: E402
+from tools import tf_module
+from lambda_dynamodb.synthesis.output import MARKER
 
 DISTRIBUTION = "cdktf-lambda-dynamodb"
 MODULE_DIR = PROJECT_DIR / "dist" / tf_module.MODULE_NAME

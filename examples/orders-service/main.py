@@ -133,7 +133,7 @@ def outdir() -> Path:
 
 def main() -> int:
     from lambda_dynamodb import ConfigurationError, check
-    from lambda_dynamodb.synth import synth_atomically
+    from lambda_dynamodb.synthesis.output import synth_atomically
 
     built: list[Any] = []
 

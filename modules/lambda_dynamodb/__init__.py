@@ -9,9 +9,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .access import READ_ACTIONS, READ_WRITE_ACTIONS, REFERENCE_ACTIONS, WRITE_ACTIONS, Access
-from .enums import (
+from lambda_dynamodb._version import __version__
+from lambda_dynamodb.iam.access import READ_ACTIONS, READ_WRITE_ACTIONS, REFERENCE_ACTIONS, WRITE_ACTIONS, Access
+from lambda_dynamodb.config.enums import (
     Architecture,
     AttributeType,
     DependencyPackaging,
@@ -23,10 +23,10 @@ from .enums import (
     StreamViewType,
     TracingMode,
 )
-from .errors import ConfigurationError
-from .permissions import PermissionPlan, PermissionRow, Verdict, permission_plan
-from .policy import ArnContext, PolicyDocument, Statement
-from .settings import (
+from lambda_dynamodb.config.errors import ConfigurationError
+from lambda_dynamodb.iam.permissions import PermissionPlan, PermissionRow, Verdict, permission_plan
+from lambda_dynamodb.iam.policy import ArnContext, PolicyDocument, Statement
+from lambda_dynamodb.config.settings import (
     Attribute,
     ExistingRole,
     ExistingTable,
@@ -37,24 +37,24 @@ from .settings import (
     RoleSettings,
     TableSettings,
 )
-from .triggers import Cors, FunctionUrl, QueueTrigger, StreamTrigger
-from .validation import validate
+from lambda_dynamodb.config.triggers import Cors, FunctionUrl, QueueTrigger, StreamTrigger
+from lambda_dynamodb.config.validation import validate
 
 if TYPE_CHECKING:
-    from .checks import check
-    from .construct import LambdaDynamoDb
-    from .function import Function
-    from .role import FunctionRole
-    from .table import ImportedTable, Table
+    from lambda_dynamodb.constructs.checks import check
+    from lambda_dynamodb.constructs.composite import LambdaDynamoDb
+    from lambda_dynamodb.constructs.function import Function
+    from lambda_dynamodb.constructs.role import FunctionRole
+    from lambda_dynamodb.constructs.table import ImportedTable, Table
 
 #: Constructs, by the submodule that defines them (imported on first attribute access).
 _CONSTRUCTS = {
-    "LambdaDynamoDb": "construct",
-    "Function": "function",
-    "FunctionRole": "role",
-    "Table": "table",
-    "ImportedTable": "table",
-    "check": "checks",
+    "LambdaDynamoDb": "constructs.composite",
+    "Function": "constructs.function",
+    "FunctionRole": "constructs.role",
+    "Table": "constructs.table",
+    "ImportedTable": "constructs.table",
+    "check": "constructs.checks",
 }
 
 __all__ = [

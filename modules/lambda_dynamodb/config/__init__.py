@@ -1,0 +1,1 @@
+"""Settings, their defaults and types, and their validation (no constructs, no code analysis)."""

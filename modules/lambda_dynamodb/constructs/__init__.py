@@ -1,0 +1,1 @@
+"""The CDKTF constructs: Table, ImportedTable, FunctionRole, Function, LambdaDynamoDb."""

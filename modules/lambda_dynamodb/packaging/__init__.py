@@ -1,0 +1,1 @@
+"""The function's package: its code and dependencies, built for Lambda's platform."""

@@ -1,0 +1,1 @@
+"""What synthesis writes: the output folder (safely), the backend, the permissions manifest."""

@@ -1,0 +1,1 @@
+"""Testing helpers: the IAM enforcer, the handler runner, the Terraform CLI config, the pytest plugin."""
