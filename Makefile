@@ -21,15 +21,25 @@ export CHECKPOINT_DISABLE := 1
 # for the targets that run the cdktf CLI (computed only there: it costs a Python start-up).
 WITH_PIPENV_ON_PATH = PATH="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$$PATH"
 
-.PHONY: help install install-cli graphviz synth validate scan permissions plan bench deploy destroy dist tf-module release test clean
+.PHONY: help install install-cli graphviz synth validate scan permissions plan bench deploy destroy dist tf-module release check test clean
 
 TARGET ?= local
 PLAN_DIR ?= plan
+# The slow tiers' marks (pyproject.toml, docs/testing.md): `make check` runs the tests that carry none of them.
+FAST_TIER := not terraform and not emulator and not release and not packaging and not scan and not stock_provider
+# Both run in parallel (pytest-xdist; tests/conftest.py keeps each module's slow tests on one worker).
+# `make check` with one worker per core: its tests are CPU-bound. `make test` with two per core: its
+# deployments spend much of their time waiting on terraform, the emulator and child processes
+# (docs/performance.md). XDIST="..." replaces either's options, e.g. XDIST="-p no:xdist": one process.
+CHECK_WORKERS ?= auto
+TEST_WORKERS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
+XDIST ?=
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-.venv/.synced: Pipfile.lock
+# pyproject.toml too: its entry points and metadata reach the venv only when the editable install is redone.
+.venv/.synced: Pipfile.lock pyproject.toml
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
 	$(PIPENV) run python -m lambda_dynamodb.fast_provider
@@ -67,10 +77,13 @@ destroy: install install-cli ## Destroy the deployment (turns off the table's de
 	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python -m tools.deploy destroy --target $(TARGET)
 
 permissions: install ## Every permission of the role: action, resource, why it is there, verdict (used, unused, missing)
-	$(VENV_PYTHON) tools/permissions.py
+	@for app in . examples/orders-service; do log=$$(mktemp); \
+	  CDKTF_OUTDIR=$$app/cdktf.out $(VENV_PYTHON) $$app/main.py >$$log 2>&1 || { cat $$log >&2; rm -f $$log; exit 2; }; rm -f $$log; done; \
+	status=0; for app in . examples/orders-service; do \
+	  $(dir $(VENV_PYTHON))lambda-dynamodb permissions --outdir $$app/cdktf.out || status=$$?; done; exit $$status
 
 plan: synth graphviz ## Plan against what is deployed (local emulator; TARGET=aws: AWS): review in plan/plan.md, diagram plan/architecture.svg
-	$(VENV_PYTHON) -m tools.plan --target $(TARGET) --plan-dir $(PLAN_DIR)
+	$(VENV_PYTHON) -m tools.plan --target $(TARGET) --plan-dir $(PLAN_DIR)$(if $(PLAN_STACK), --stack "$(PLAN_STACK)")
 
 dist: install ## Build the library's wheel and sdist into dist/ (python -m build)
 	rm -f dist/*.whl dist/*.tar.gz
@@ -80,14 +93,17 @@ tf-module: install install-cli ## Write the construct as an HCL module (cdktf sy
 	$(VENV_PYTHON) -m tools.tf_module
 
 release: install install-cli ## Release VERSION=x.y.z: wheel+sdist on a package index, the HCL module tagged vx.y.z (docs/publishing.md)
-	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=x.y.z [INDEX_URL=https://...]" >&2; exit 2; }
-	$(VENV_PYTHON) -m tools.release --version "$(VERSION)" $(if $(INDEX_URL),--index-url "$(INDEX_URL)")
+	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=x.y.z [REPOSITORY_URL=https://...] [INDEX_URL=https://...]" >&2; exit 2; }
+	$(VENV_PYTHON) -m tools.release --version "$(VERSION)" $(if $(REPOSITORY_URL),--repository-url "$(REPOSITORY_URL)") $(if $(INDEX_URL),--index-url "$(INDEX_URL)")
 
-bench: install ## Benchmark: cold synth stock vs fast, peak memory, 1/10/50 instances, terraform validate
-	$(PIPENV) run python bench/bench.py
+bench: install install-cli graphviz ## Benchmark: synth stock vs fast, memory, 1/10/50 instances, terraform validate, make check serial vs parallel (BENCH_ARGS=--suite: make test too)
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run python bench/bench.py $(BENCH_ARGS)
 
-test: install install-cli graphviz ## Run the whole test suite (synth, terraform validate/apply, scanners, handler, emulator)
-	$(WITH_PIPENV_ON_PATH) $(PIPENV) run pytest
+check: install graphviz ## The fast tier: every test but the slow tiers (terraform, emulator, release, packaging, scan), in parallel
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run pytest -m "$(FAST_TIER)" $(or $(XDIST),-n $(CHECK_WORKERS) --dist loadgroup)
+
+test: install install-cli graphviz ## Run the whole test suite (synth, terraform validate/apply, scanners, handler, emulator), in parallel
+	$(WITH_PIPENV_ON_PATH) $(PIPENV) run pytest $(or $(XDIST),-n $(TEST_WORKERS) --dist loadgroup)
 
 clean: ## Remove generated output (keeps the environment and any Terraform state)
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache .hypothesis .terraform-cli.rc

@@ -35,7 +35,8 @@ from lambda_dynamodb.synthesis.backends import NESTING, BackendSettings, UnreadN
 from lambda_dynamodb.config.errors import problem, shown
 from lambda_dynamodb.iam.access import access_problems
 from lambda_dynamodb.packaging.dependencies import DependencyInstallError
-from lambda_dynamodb.config.validation import REGION_RULE, enum_problems, region_problems, settings_problems
+from lambda_dynamodb.config.validation import REGION_RULE, enum_problems, region_problems
+from lambda_dynamodb.iam.permissions import validation_problems
 
 STACK_NAME = "lambda-dynamodb"
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -309,17 +310,16 @@ def app_settings(context: Mapping[str, Any], environ: Mapping[str, str] = os.env
     if problems:
         raise ConfigurationError(problems)
     settings = AppSettings(**values)
-    module_problems = settings_problems(settings.module_settings(), permissions=permissions)
+    module_problems = validation_problems(settings.module_settings(), permissions=permissions)
     if module_problems:
         raise ConfigurationError(_app_problem(line, settings, environ) for line in module_problems)
     return settings
 
 
 def build_app(settings: AppSettings, outdir: Path) -> Any:
-    """An App holding the stack; the CDKTF and provider imports happen here, not at import."""
-    from lambda_dynamodb.fast_provider import install
+    """An App holding the stack; the CDKTF and provider imports happen here, not at import.
 
-    install()  # lazy provider loading: ~1-2 s instead of ~16 s (falls back to stock, with a warning)
+    lambda_dynamodb, imported above, made the provider load lazily (~1-2 s instead of ~16 s)."""
     from cdktf import App, TerraformOutput, TerraformStack
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 

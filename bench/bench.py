@@ -1,6 +1,7 @@
-"""`make bench`: what a synth costs, stock loading vs the project's fast provider loading.
+"""`make bench`: what a synth costs (stock loading vs the project's fast provider loading), and
+what the test suite's tiers cost (one process vs pytest-xdist).
 
-Prints one table and writes bench/results.json (ignored by git). Every figure is a median over
+Prints tables and writes bench/results.json (ignored by git). Every figure is a median over
 several runs, measured side by side in this run:
 
 - cold synth of the default app (`python main.py` in a fresh process): stock vs fast, the ratio,
@@ -8,9 +9,16 @@ several runs, measured side by side in this run:
 - synth with 1, 10 and 50 module instances in one stack (fast path): how cost grows with size;
 - the function's package (code + dependencies installed for Lambda's platform): built with an
   empty cache, with nothing changed, and after a change to handler.py only (no reinstall);
-- `terraform validate` of the default stack (offline provider mirror when present).
+- `terraform validate` of the default stack (offline provider mirror when present);
+- `make check` (the fast tier) as the Makefile runs it, in parallel, against the same target in
+  one process (`XDIST="-p no:xdist"`), alternating, --check-runs times each;
+- with --suite, `make test` (the whole suite) the same two ways, once each: ~20 minutes on a
+  2-core machine, so it is opt-in (`make bench BENCH_ARGS=--suite`).
 
-    python bench/bench.py [--runs 5]
+A tier's wall time counts from `make` starting to its exit, pytest's start-up included. A run
+with failing tests still counts (its failures are shown beside it): the figure is what it cost.
+
+    python bench/bench.py [--runs 5] [--check-runs 3] [--suite] [--tests-only]
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -38,9 +47,8 @@ SIZES = (1, 10, 50)
 #: Run in a child process: synthesize N module instances in one stack, print the seconds spent
 #: building and synthesizing (after the imports).
 _SCALE_CHILD = """
-import sys, time
+import time
 from pathlib import Path
-sys.path.insert(0, {modules!r})
 from lambda_dynamodb.fast_provider import install
 install()
 from dataclasses import replace
@@ -65,9 +73,8 @@ print(time.perf_counter() - started)
 #: Run in a child process: build the function's package from CODE with the cache CACHE, print
 #: the seconds it took, how many dependency installs it made, and the zip's size.
 _PACKAGE_CHILD = """
-import sys, time
+import time
 from pathlib import Path
-sys.path.insert(0, {modules!r})
 from lambda_dynamodb import FunctionSettings
 from lambda_dynamodb.packaging.code_package import build
 cache = Path({cache!r})
@@ -125,7 +132,7 @@ def scale(runs: int, env: dict[str, str]) -> dict[str, Any]:
         synth_times, walls = [], []
         for _ in range(runs):
             out = tempfile.mkdtemp(prefix="bench-scale-")
-            code = _SCALE_CHILD.format(modules=str(PROJECT_DIR / "modules"), code=str(PROJECT_DIR / "lambda"), outdir=out, count=count)
+            code = _SCALE_CHILD.format(code=str(PROJECT_DIR / "lambda"), outdir=out, count=count)
             wall, _, stdout = measure([sys.executable, "-c", code], env)
             synth_times.append(float(stdout.strip().splitlines()[-1]))
             walls.append(wall)
@@ -145,7 +152,7 @@ def packaging(runs: int, env: dict[str, str]) -> dict[str, Any]:
         try:
             code = work / "lambda"
             shutil.copytree(PROJECT_DIR / "lambda", code, ignore=shutil.ignore_patterns("__pycache__"))
-            child = _PACKAGE_CHILD.format(modules=str(PROJECT_DIR / "modules"), cache=str(work / "cache"), code=str(code))
+            child = _PACKAGE_CHILD.format(cache=str(work / "cache"), code=str(code))
             for case in PACKAGE_CASES:
                 if case == "handler.py changed":
                     with (code / "handler.py").open("a") as handler:
@@ -181,6 +188,55 @@ def terraform_validate(runs: int, env: dict[str, str]) -> dict[str, Any]:
     return {"init_s": init, "validate_median_s": statistics.median(walls)}
 
 
+#: The baseline: the same make target with pytest-xdist turned off (one pytest process).
+SERIAL = "-p no:xdist"
+#: pytest's closing line: "==== 964 passed, 1 failed in 67.70s (0:01:07) ====".
+_SUMMARY = re.compile(r"^=+ (?P<counts>.+?) in (?P<seconds>[\d.]+)s(?: \([\d:]+\))? =+$", re.MULTILINE)
+#: pytest-xdist's start: "4 workers [1235 items]".
+_WORKERS = re.compile(r"^(\d+) workers? \[", re.MULTILINE)
+
+
+def make_target(target: str, env: dict[str, str], xdist: str | None = None) -> dict[str, Any]:
+    """Wall time of one `make TARGET` (XDIST=... when given), its exit code and pytest's counts."""
+    command = ["make", "--no-print-directory", target, *([f"XDIST={xdist}"] if xdist is not None else [])]
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    summaries = list(_SUMMARY.finditer(result.stdout))
+    if not summaries:
+        raise SystemExit(f"{' '.join(command)} printed no pytest summary (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    workers = _WORKERS.search(result.stdout)
+    return {"wall_s": wall, "exit": result.returncode, "counts": summaries[-1]["counts"], "workers": int(workers[1]) if workers else 1}
+
+
+def test_tier(target: str, runs: int, env: dict[str, str]) -> dict[str, Any]:
+    """`make TARGET` in parallel (the Makefile's XDIST) and in one process, alternating."""
+    measured: dict[str, list[dict[str, Any]]] = {"serial": [], "parallel": []}
+    for _ in range(runs):
+        measured["serial"].append(make_target(target, env, SERIAL))
+        measured["parallel"].append(make_target(target, env))
+    figures = {
+        way: {
+            "median_s": statistics.median(r["wall_s"] for r in rows),
+            "runs_s": [r["wall_s"] for r in rows],
+            "counts": rows[-1]["counts"],
+            "exits": [r["exit"] for r in rows],
+            "workers": rows[-1]["workers"],
+        }
+        for way, rows in measured.items()
+    }
+    return {**figures, "ratio": figures["serial"]["median_s"] / figures["parallel"]["median_s"]}
+
+
+def make_env(env: dict[str, str]) -> dict[str, str]:
+    """A fresh `make` run's environment: not the options of a `make bench` that started this, and
+    outside `pipenv run` (whose .venv/bin on PATH would make the Makefile's python3 the venv's)."""
+    fresh = {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "XDIST", "PIPENV_ACTIVE", "VIRTUAL_ENV")}
+    venv_bin = str(Path(env["VIRTUAL_ENV"]) / "bin") if env.get("VIRTUAL_ENV") else None
+    fresh["PATH"] = os.pathsep.join(entry for entry in env.get("PATH", "").split(os.pathsep) if entry != venv_bin)
+    return fresh
+
+
 def machine() -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
@@ -189,18 +245,25 @@ def machine() -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--runs", type=int, default=5, help="runs of each synth measure (default 5)")
+    parser.add_argument("--check-runs", type=int, default=3, help="runs of make check, each way (default 3)")
+    parser.add_argument("--suite", action="store_true", help="also make test, once each way (~20 minutes on 2 cores)")
+    parser.add_argument("--tests-only", action="store_true", help="only the test tiers (no synth, package or terraform measures)")
+    arguments = parser.parse_args()
+    runs = arguments.runs
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     env = {k: v for k, v in env.items() if not k.startswith("LAMBDA_DYNAMODB_")}
-    results = {
-        "machine": machine(),
-        "runs": runs,
-        "cold_synth": cold_synth(runs, env),
-        "scale": scale(max(3, runs // 2), env),
-        "packaging": packaging(max(3, runs // 2), env),
-        "terraform": terraform_validate(runs, env),
-    }
+    results: dict[str, Any] = {"machine": machine(), "runs": runs}
+    if not arguments.tests_only:
+        results |= {
+            "cold_synth": cold_synth(runs, env),
+            "scale": scale(max(3, runs // 2), env),
+            "packaging": packaging(max(3, runs // 2), env),
+            "terraform": terraform_validate(runs, env),
+        }
+    results["tests"] = {"make check": test_tier("check", arguments.check_runs, make_env(env))}
+    if arguments.suite:
+        results["tests"]["make test"] = test_tier("test", 1, make_env(env))
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"(figures also in {RESULTS.relative_to(PROJECT_DIR)})")
@@ -208,11 +271,34 @@ def main() -> int:
 
 
 def table(results: dict[str, Any]) -> str:
-    m, cold, sc, tf = results["machine"], results["cold_synth"], results["scale"], results["terraform"]
+    m = results["machine"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, Node {m['node']}"]
+    if "cold_synth" in results:
+        lines += ["", f"medians of {results['runs']} runs", "", *synth_table(results)]
+    lines += ["", *tests_table(results["tests"])]
+    return "\n".join(lines)
+
+
+def tests_table(tiers: dict[str, Any]) -> list[str]:
+    def cell(way: dict[str, Any]) -> str:
+        failed = "" if not any(way["exits"]) else f" ({way['counts']})"
+        return f"{way['median_s']:.1f} s{failed}"
+
+    return [
+        "| test tier (wall, pytest start-up included) | one process (XDIST=\"-p no:xdist\") | parallel (the Makefile's default) | one process / parallel |",
+        "|---|---|---|---|",
+        *(
+            f"| {name}: {tier['parallel']['counts']}, median of {len(tier['parallel']['runs_s'])} | {cell(tier['serial'])} "
+            f"| {cell(tier['parallel'])}, {tier['parallel']['workers']} workers | {tier['ratio']:.2f}x |"
+            for name, tier in tiers.items()
+        ),
+    ]
+
+
+def synth_table(results: dict[str, Any]) -> list[str]:
+    cold, sc, tf = results["cold_synth"], results["scale"], results["terraform"]
     package, uncached = results["packaging"], results["packaging"]["empty cache"]["build_s"]
-    lines = [
-        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, Node {m['node']}; medians of {results['runs']} runs",
-        "",
+    return [
         "| measure | stock loading | fast loading | stock / fast |",
         "|---|---|---|---|",
         f"| cold synth of the default app (wall) | {cold['stock']['median_s']:.2f} s | {cold['fast']['median_s']:.2f} s | {cold['ratio']:.1f}x |",
@@ -233,7 +319,6 @@ def table(results: dict[str, Any]) -> str:
         "",
         f"terraform init (mirror): {tf['init_s']:.2f} s; terraform validate: {tf['validate_median_s']:.2f} s (median)",
     ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,37 @@ from lambda_dynamodb.fast_provider import install  # noqa: E402
 install()
 
 
+# --- the slow tiers and parallel runs (docs/testing.md) ---------------------------------------
+
+#: The marks of the slow tiers (registered in pyproject.toml), the longest-running first:
+#: `make check` deselects them all, `make test` runs everything.
+SLOW_TIERS = ("release", "emulator", "terraform", "packaging", "stock_provider", "scan")
+
+
+def _tier_rank(items: list[pytest.Item]) -> int:
+    ranks = [SLOW_TIERS.index(mark.name) for item in items for mark in item.iter_markers() if mark.name in SLOW_TIERS]
+    return min(ranks, default=len(SLOW_TIERS))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`, `--dist loadgroup`): a module's slow-tier tests run on one
+    worker, so that its module fixtures (a deployment, a release, a built wheel) are set up once;
+    the modules with slow tiers are handed out first, the slowest tiers first, while the other
+    tests, one by one, fill in wherever a worker is free. A serial run keeps the file order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    for path, members in modules.items():
+        for item in members:
+            if _tier_rank([item]) < len(SLOW_TIERS):
+                item.add_marker(pytest.mark.xdist_group(path))
+    # Stable: the same order on every worker, modules kept whole (module fixtures run once).
+    items[:] = [item for _, members in sorted(modules.items(), key=lambda entry: _tier_rank(entry[1])) for item in members]
+
+
 def module_settings(**changes: Any) -> LambdaDynamoDbSettings:
     """The reference names with the module's defaults; ``changes`` replace top-level fields."""
     base = LambdaDynamoDbSettings(

@@ -96,6 +96,7 @@ def test_empty_list_is_refused() -> None:
         resolve_actions([])
 
 
+@pytest.mark.scan
 def test_catalog_agrees_with_parliament_database() -> None:
     # parliament ships its own copy of the IAM action database: both lists must name the same actions.
     import parliament

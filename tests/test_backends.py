@@ -64,6 +64,7 @@ def test_cloud_backend_with_workspace_tags_and_hostname(synthesized_variants: di
     }
 
 
+@pytest.mark.terraform
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_backend_variant_validates(variant: str, synthesized_variants: dict[str, Path], tmp_path: Path) -> None:
     stack = tmp_path / "stack"

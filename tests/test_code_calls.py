@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_dynamodb.analysis.code_calls import CodeAnalysis, CodeCall, Unresolved, analyse
+from lambda_dynamodb.analysis import CodeAnalysis, CodeCall, Unresolved, analyse
 from lambda_dynamodb.iam.dynamodb_operations import PARTIQL_OPERATIONS, TRANSACTION_OPERATIONS, client_operations, table_operations
 
 TABLE = """\

@@ -15,9 +15,11 @@ from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 
 import main
 from lambda_dynamodb import ArnContext
-from lambda_dynamodb.testing.smoke import smoke_test
+from tools.smoke import smoke_test
 
 from conftest import REFERENCE_ARNS, Deployment, attached_policy_document, deployed, only, policy_statements
+
+pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 import main
-from lambda_dynamodb.testing.smoke import SmokeTestFailed, smoke_test
+from tools.smoke import SmokeTestFailed, smoke_test
 
 from conftest import deployed
+
+pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
 DENIED_PUT = (
     "User: arn:aws:sts::123456789012:assumed-role/MyLambdaRole/MyLambdaFunction is not authorized to perform: "

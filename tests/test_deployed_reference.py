@@ -11,6 +11,8 @@ import main
 
 from conftest import attached_policy_document, deployed, policy_statements
 
+pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
+
 
 def test_reference_policy_is_what_iam_stores(tmp_path: Path, blog_policy: dict[str, Any]) -> None:
     # cdktf.json already lists the seven reference actions; the walkthrough's logs are

@@ -11,6 +11,8 @@ import pytest
 from tools import emulator
 from tools.emulator import EmulatorError
 
+pytestmark = pytest.mark.emulator
+
 
 def no_process_left(pid_file_dir: Path) -> bool:
     return not (pid_file_dir / "emulator.json").exists()

@@ -92,22 +92,30 @@ def test_a_reference_stays_a_reference(doc: dict[str, Any]) -> None:
     assert function["environment"]["variables"]["TABLE_NAME"].startswith("${aws_dynamodb_table.")
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_the_deployed_key_attributes_are_what_the_user_typed(deployment: Deployment) -> None:
     table = deployment.client("dynamodb").describe_table(TableName="Orders")["Table"]
     assert [k["AttributeName"] for k in table["KeySchema"]] == [PARTITION_KEY, SORT_KEY]
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_the_deployed_ttl_attribute_is_what_the_user_typed(deployment: Deployment) -> None:
     ttl = deployment.client("dynamodb").describe_time_to_live(TableName="Orders")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == TTL
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_the_deployed_environment_is_what_the_user_typed(deployment: Deployment) -> None:
     variables = deployment.client("lambda").get_function_configuration(FunctionName="orders-api")["Environment"]["Variables"]
     assert {name: variables[name] for name in ENVIRONMENT} == ENVIRONMENT
     assert variables["TABLE_KEY_NAMES"] == f"{PARTITION_KEY},{SORT_KEY}"
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_the_deployed_role_path_is_what_the_user_typed(deployment: Deployment) -> None:
     assert deployment.client("iam").get_role(RoleName="orders-api")["Role"]["Path"] == ROLE_PATH
 

@@ -1,4 +1,5 @@
-"""The synth-time IAM evaluator agrees with moto's (the one the run-time proof uses)."""
+"""The project's one IAM matcher: it agrees with moto's evaluator (the one the run-time proof uses),
+and its expansion of statements (the review) and sub-resource reach (the diagram) read IAM's rules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_dynamodb.iam.evaluation import allows
+from lambda_dynamodb.iam.evaluation import Grant, acts_on_service, allows, grants, reaches, resource_matches
+from lambda_dynamodb.iam.policy import Effect
 
 TABLE = "arn:aws:dynamodb:eu-west-1:123456789012:table/SampleTable"
 
@@ -81,3 +83,45 @@ def test_a_conditional_allow_is_not_counted() -> None:
 @pytest.mark.parametrize(("pattern", "resource", "expected"), [("table/T?", "table/T1", True), ("table/T?", "table/T10", False)])
 def test_question_mark_is_one_character(pattern: str, resource: str, expected: bool) -> None:
     assert allows(allow("dynamodb:GetItem", pattern), "dynamodb:GetItem", resource) is expected
+
+
+def test_brackets_are_plain_characters_not_a_character_class() -> None:
+    # fnmatch reads "[ab]" as "a or b"; IAM has only * and ?.
+    pattern = "arn:aws:dynamodb:*:*:table/[ab]*"
+    assert not resource_matches(pattern, "arn:aws:dynamodb:eu-west-1:123456789012:table/a-orders")
+    assert resource_matches(pattern, "arn:aws:dynamodb:eu-west-1:123456789012:table/[ab]-orders")
+    assert not allows(allow("dynamodb:GetItem", pattern), "dynamodb:GetItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/b")
+
+
+def test_grants_expand_each_statement_into_action_x_resource() -> None:
+    document = {"Statement": {"Effect": "Deny", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": [TABLE, f"{TABLE}/index/*"]}}
+    assert grants(document) == {
+        Grant(action, resource, Effect.DENY) for action in ("dynamodb:GetItem", "dynamodb:Query") for resource in (TABLE, f"{TABLE}/index/*")
+    }
+
+
+def test_grants_mark_not_action_and_not_resource() -> None:
+    document = {"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "NotResource": TABLE}]}
+    assert grants(document) == {Grant("iam:*", TABLE, Effect.ALLOW, not_action=True, not_resource=True)}
+
+
+@pytest.mark.parametrize(
+    ("action", "service", "expected"),
+    [("dynamodb:Get*", "dynamodb", True), ("DynamoDB:GetItem", "dynamodb", True), ("*", "logs", True), ("dyn*", "dynamodb", True),
+     ("logs:CreateLogGroup", "dynamodb", False), ("dynamodb", "dynamodb", False)],
+)
+def test_acts_on_service(action: str, service: str, expected: bool) -> None:
+    assert acts_on_service(Grant(action, "*"), service) is expected
+
+
+def test_a_not_action_grant_acts_on_no_named_service() -> None:
+    assert not acts_on_service(Grant("logs:*", "*", not_action=True), "dynamodb")
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [(TABLE, True), (f"{TABLE}/index/by-date", True), (f"{TABLE}/*", True), ("*", True), ("arn:aws:dynamodb:*:*:table/Sample*", True),
+     ("arn:aws:dynamodb:eu-west-1:123456789012:table/Other", False), (f"{TABLE}2", False)],
+)
+def test_reaches_the_resource_or_its_sub_resources(resource: str, expected: bool) -> None:
+    assert reaches(Grant("dynamodb:GetItem", resource), TABLE, "/") is expected

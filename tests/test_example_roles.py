@@ -15,6 +15,7 @@ from lambda_dynamodb import ArnContext, PolicyDocument
 from lambda_dynamodb.iam.permissions import Verdict, function_plan
 
 from conftest import PROJECT_DIR
+from test_manifest import example_stack_dir  # noqa: F401  (the session fixture)
 
 CONTEXT = ArnContext("aws", "eu-west-1", "123456789012")
 #: The queue's ARN is a reference in the stack; parliament needs a concrete ARN.
@@ -24,10 +25,17 @@ FUNCTIONS = ("orders-sync", "orders-stream", "orders-intake", "orders-http")
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    import permissions as tool
+    from lambda_dynamodb.constructs.checks import functions
 
-    app = tool.example_service(tmp_path_factory.mktemp("orders-service"))
-    return {function.settings.name: function for function in tool.functions(app)}
+    from test_manifest import example_module
+
+    app = example_module().build_app(tmp_path_factory.mktemp("orders-service") / "cdktf.out")
+    return {function.settings.name: function for function in functions(app)}
+
+
+@pytest.fixture(scope="module")
+def outdir(example_stack_dir: Path) -> Path:
+    return example_stack_dir.parent.parent
 
 
 def concrete(document: PolicyDocument) -> str:
@@ -38,6 +46,7 @@ def test_the_service_has_four_functions(service: dict[str, Any]) -> None:
     assert tuple(service) == FUNCTIONS
 
 
+@pytest.mark.scan
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_every_role_of_the_service_is_clean_for_parliament(service: dict[str, Any], name: str) -> None:
     import parliament
@@ -57,22 +66,14 @@ def test_the_role_emitted_is_the_plans_document(service: dict[str, Any]) -> None
     assert sync.role.document == sync.permissions.document
 
 
-def test_make_permissions_lists_every_role_of_the_service(capsys: pytest.CaptureFixture[str]) -> None:
-    import permissions as tool
+def test_make_permissions_lists_every_role_of_the_service(outdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lambda_dynamodb.cli.main import main
 
-    assert tool.run(["--app", "orders-service"]) == 0
+    assert main(["permissions", "--outdir", str(outdir)]) == 0
     out = capsys.readouterr().out
     headers = re.findall(r"^Permissions of role (\S+) \(policy (\S+)\), function (\S+):$", out, re.MULTILINE)
-    assert headers == [(f"{name}-role", f"{name}-policy", name) for name in FUNCTIONS]
-
-
-def test_make_permissions_lists_both_apps_by_default(capsys: pytest.CaptureFixture[str]) -> None:
-    import permissions as tool
-
-    assert tool.run([]) == 0
-    out = capsys.readouterr().out
-    assert "# App lambda-dynamodb" in out and "# App orders-service" in out
-    assert "Permissions of role MyLambdaRole (policy MyLambdaPolicy), function MyLambdaFunction:" in out
+    # By construct path: http, intake, stream, sync.
+    assert headers == [(f"{name}-role", f"{name}-policy", name) for name in sorted(FUNCTIONS)]
 
 
 def test_the_examples_functions_are_its_own(service: dict[str, Any]) -> None:
@@ -80,9 +81,9 @@ def test_the_examples_functions_are_its_own(service: dict[str, Any]) -> None:
     assert {Path(f.settings.source_dir).resolve().parent for f in service.values()} == {root.resolve()}
 
 
-def test_make_permissions_says_what_each_zip_holds(capsys: pytest.CaptureFixture[str]) -> None:
-    import permissions as tool
+def test_make_permissions_says_what_each_zip_holds(outdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lambda_dynamodb.cli.main import main
 
-    assert tool.run(["--app", "orders-service"]) == 0
+    assert main(["permissions", "--outdir", str(outdir)]) == 0
     summaries = re.findall(r"^function zip: (\d+) files, .* SHA-256 ([0-9a-f]{64}) \(CodeSha256 ", capsys.readouterr().out, re.MULTILINE)
     assert len(summaries) == len(FUNCTIONS) and all(int(count) >= 1 for count, _ in summaries)

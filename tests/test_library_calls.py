@@ -10,7 +10,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from lambda_dynamodb.analysis.code_calls import CodeAnalysis, analyse
+from lambda_dynamodb.analysis import CodeAnalysis, analyse
 from lambda_dynamodb.analysis.libraries import CONSTRUCTORS, METHODS, PYNAMODB_MODEL_METHODS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "code"

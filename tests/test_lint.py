@@ -9,6 +9,8 @@ from lambda_dynamodb.iam.access import FIXED_LEVELS, REFERENCE_ACTIONS, key_stat
 from lambda_dynamodb.iam.lambda_service import ServiceUse, logs_statements, statements
 from lambda_dynamodb.iam.policy import table_arn
 
+pytestmark = pytest.mark.scan
+
 CONTEXT = ArnContext("aws", "eu-west-1", "123456789012")
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ACCESS = {level.value: level.actions for level in FIXED_LEVELS} | {"reference": REFERENCE_ACTIONS}

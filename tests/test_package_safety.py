@@ -271,6 +271,7 @@ def zip_names(folder: Path, cache: Path) -> list[str]:
         return bundle.namelist()
 
 
+@pytest.mark.packaging
 def test_a_change_in_a_file_included_with_r_reinstalls(tmp_path: Path, wheelhouse: Path) -> None:
     folder, cache = code_dir(tmp_path), tmp_path / "cache"
     (folder / "requirements.txt").write_text("-r base.txt\n")
@@ -280,6 +281,7 @@ def test_a_change_in_a_file_included_with_r_reinstalls(tmp_path: Path, wheelhous
     assert "tiny-2.0.dist-info/METADATA" in zip_names(folder, cache)
 
 
+@pytest.mark.packaging
 def test_a_change_in_a_constraints_file_reinstalls(tmp_path: Path, wheelhouse: Path) -> None:
     folder, cache = code_dir(tmp_path), tmp_path / "cache"
     (folder / "requirements.txt").write_text("tiny\n-c constraints.txt\n")
@@ -307,6 +309,7 @@ def served(wheelhouse: Path) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.packaging
 def test_the_zip_holds_no_install_record_or_path_of_this_machine(tmp_path: Path, served: str) -> None:
     folder = code_dir(tmp_path)
     # pip records a direct URL's origin in direct_url.json (a local path, for a local file).
@@ -340,6 +343,7 @@ _CONCURRENT_BUILD = textwrap.dedent(
 )
 
 
+@pytest.mark.packaging
 def test_synths_installing_into_a_cold_cache_at_once_all_succeed(tmp_path: Path, wheelhouse: Path) -> None:
     folder, cache, ready = code_dir(tmp_path), tmp_path / "cache", tmp_path / "ready"
     (folder / "requirements.txt").write_text("tiny==1.0\n")

@@ -21,6 +21,8 @@ from lambda_dynamodb.packaging.dependencies import Platform
 
 from conftest import PROJECT_DIR, module_settings, only, synth_stack
 
+pytestmark = pytest.mark.packaging
+
 SIX_SHA256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"  # six-1.16.0-py2.py3-none-any.whl
 
 
@@ -246,6 +248,8 @@ def test_the_layer_needs_no_permission_of_the_role(layered: tuple[dict[str, Any]
     assert json.dumps(permissions_statements(layered[0])) == json.dumps(permissions_statements(synthesized("default")))
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_the_layered_stack_deploys_with_the_function_using_its_layer(layered: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
     from conftest import deployed
 

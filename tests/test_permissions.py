@@ -12,7 +12,7 @@ from lambda_dynamodb import Access, ConfigurationError, FunctionSettings, Lambda
 from lambda_dynamodb.iam.access import REFERENCE_ACTIONS
 from lambda_dynamodb.iam.lambda_service import ServiceUse, requirements
 from lambda_dynamodb.iam.permissions import PLACEHOLDER_CONTEXT, Verdict, permission_plan, unmet_needs
-from lambda_dynamodb.iam.policy import ArnContext, PolicyDocument, Statement, partition_of, table_arn
+from lambda_dynamodb.iam.policy import PolicyDocument, Statement, table_arn
 
 from conftest import PROJECT_DIR, module_settings
 
@@ -234,11 +234,11 @@ def test_a_statement_on_another_table_does_not_cover_the_call(tmp_path: Path) ->
     assert len(unmet_needs(elsewhere, [n for n in plan.needs if n.call])) == 1
 
 
-def test_the_readme_shows_what_make_permissions_prints(clean_env: pytest.MonkeyPatch) -> None:
-    import main
-    import permissions as tool
+def test_the_readme_shows_what_make_permissions_prints(app_stack_dir: Path) -> None:
+    # `make permissions` prints `lambda-dynamodb permissions` on the app's cdktf.out: the manifest's rows.
+    from lambda_dynamodb.cli.permissions import table_markdown
+    from lambda_dynamodb.synthesis.manifest import load
 
-    settings = main.app_settings(main.load_context(), {})
-    context = ArnContext(partition_of(settings.region), settings.region, tool.ACCOUNT_PLACEHOLDER)
-    table = "\n".join(tool.table_markdown(permission_plan(settings.module_settings(), context).rows))
+    (function,) = load(app_stack_dir).functions
+    table = "\n".join(table_markdown(function.permissions))
     assert table in (PROJECT_DIR / "README.md").read_text(), "the README's table is not what `make permissions` prints: paste it"

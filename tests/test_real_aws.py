@@ -103,6 +103,8 @@ def ttl_on(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deploymen
         yield deployment, on, tmp
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_a_real_plan_that_moves_ttl_is_flagged(ttl_on: tuple[Deployment, Any, Path]) -> None:
     deployment, on, tmp = ttl_on
     synthesized(tmp / "moved", replace(on, table=replace(on.table, ttl_attribute="valid_until")))
@@ -110,6 +112,8 @@ def test_a_real_plan_that_moves_ttl_is_flagged(ttl_on: tuple[Deployment, Any, Pa
     assert "TTL moves from `expires_at` to `valid_until` while it is on" in finding
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_ttl_off_by_name_turns_it_off_on_the_emulator(ttl_on: tuple[Deployment, Any, Path]) -> None:
     deployment, on, tmp = ttl_on
     synthesized(tmp / "off", replace(on, table=replace(on.table, ttl_attribute=None, previous_ttl_attribute="expires_at")))
@@ -131,6 +135,8 @@ def test_a_raised_quota_allows_more() -> None:
     validate(with_function(reserved_concurrency=1500, concurrency_quota=2000))
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_the_emulator_refuses_what_the_quota_cannot_hold_as_aws_does(tmp_path: Path) -> None:
     # The settings claim a raised quota the emulator (AWS's default 1000) does not have.
     settings = with_function(reserved_concurrency=1500, concurrency_quota=2000)
@@ -160,6 +166,8 @@ def test_code_signing_with_a_signed_package_is_accepted(tmp_path: Path) -> None:
 # --- 4. KMS keys the services use ------------------------------------------------------------
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_a_log_key_of_another_region_fails_the_plan(tmp_path: Path) -> None:
     synthesized(tmp_path / "out", with_function(log_kms_key_arn=OTHER_REGION_KEY))
     with deployed(tmp_path / "out" / "stacks" / "test", tmp_path / "work", apply=False) as deployment:
@@ -210,6 +218,8 @@ def test_a_name_suffix_some_name_refuses_is_refused(clean_env: pytest.MonkeyPatc
         main.app_settings({**main.load_context(), "nameSuffix": ".dev"}, {})
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_an_existing_log_group_is_adopted_when_asked(tmp_path: Path) -> None:
     synthesized(tmp_path / "out", with_function(import_log_group=True))
     with deployed(tmp_path / "out" / "stacks" / "test", tmp_path / "work", before_apply=_existing_log_group) as deployment:
@@ -217,6 +227,8 @@ def test_an_existing_log_group_is_adopted_when_asked(tmp_path: Path) -> None:
     assert [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [("/aws/lambda/MyLambdaFunction", 365)]
 
 
+@pytest.mark.emulator
+@pytest.mark.terraform
 def test_an_existing_log_group_fails_the_deploy_otherwise(tmp_path: Path) -> None:
     synthesized(tmp_path / "out", module_settings())
     with pytest.raises(AssertionError, match="ResourceAlreadyExistsException"):

@@ -7,9 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lambda_dynamodb import Access, LambdaDynamoDb
 
 from conftest import PROJECT_DIR, Deployment, deployed, module_settings, synth_stack
+
+pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
 ITEMS = [{"pk": {"S": f"order#{i}"}, "sk": {"S": "v1"}, "total": {"N": str(i * 7)}, "note": {"S": "kept"}} for i in range(40)]
 

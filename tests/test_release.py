@@ -1,7 +1,9 @@
 """`make release`: the package by name from an index, the HCL module from a git tag, upgrades.
 
-Each release runs `tools/release.py` in a copy of the project committed to a git repository of
-its own (the tree as it is now, clean): what `make release VERSION=...` does in a fresh clone.
+Each release runs `python -m tools.release` in a copy of the project committed to a git repository
+of its own (the tree as it is now, clean): what `make release VERSION=...` does in a fresh clone.
+The first release's install check is kept: the example service copied outside the repository, in
+a fresh environment with the package installed by name from the index (tools/outside_app.py).
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import xml.etree.ElementTree as ElementTree
+import zipfile
+from email.parser import Parser
 import shutil
 import subprocess
 import sys
@@ -25,11 +31,14 @@ from tools.release import git
 from conftest import PROJECT_DIR, Deployment, policy_statements, resources
 from lambda_dynamodb import READ_ACTIONS, READ_WRITE_ACTIONS
 from lambda_dynamodb.packaging.code_package import archive
-from test_terraform import init_and_validate
 from test_tf_module import MODULE_FILES, declared_addresses, pin_violations
+
+pytestmark = [pytest.mark.release, pytest.mark.emulator, pytest.mark.terraform]
 
 HCL_ROOT = Path(__file__).resolve().parent / "hcl_root" / "main.tf"
 FIRST, SECOND = "0.2.0", "0.2.1"
+#: The repository the releases link to (a real release names its own: REPOSITORY_URL).
+REPOSITORY = "https://git.example.com/platform/cdktf-lambda-dynamodb"
 #: The second release's change: a description, so every address (and the plan) stays.
 CHANGE = ('"Memory of the function in MB."', '"Memory of the function in MB (128 to 10240)."')
 
@@ -47,10 +56,12 @@ class Project:
     def module(self) -> Path:
         return self.root / "dist" / "terraform-aws-lambda-dynamodb"
 
-    def release(self, version: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    def release(self, version: str, *extra: str, repository: str | None = REPOSITORY) -> subprocess.CompletedProcess[str]:
+        """`make release VERSION=version` in the copy (run as make runs it: `python -m tools.release` from its folder)."""
         env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
+        url = ["--repository-url", repository] if repository is not None else []
         return subprocess.run(
-            [sys.executable, "tools/release.py", "--version", version, *extra], cwd=self.root, env=env, capture_output=True, text=True
+            [sys.executable, "-m", "tools.release", "--version", version, *url, *extra], cwd=self.root, env=env, capture_output=True, text=True
         )
 
 
@@ -155,24 +166,141 @@ def test_fresh_environment_installed_the_release_from_the_index(first_release: P
     assert ((dist_info / "INSTALLER").read_text().strip(), (dist_info / "direct_url.json").exists()) == ("pip", False)
 
 
-def test_outside_app_synthesized_its_functions_with_it(first_release: Path) -> None:
-    stack = json.loads((first_release / "out" / "stacks" / "billing" / "cdk.tf.json").read_text())
+# --- the outside app: the example service, copied out, with the package installed by name ----------
+
+#: The sample app's names: the outside app must never show them (nor the sample's stack).
+SAMPLE_NAMES = ("MyLambdaRole", "MyLambdaFunction", "MyLambdaPolicy", "SampleTable")
+OUTSIDE_FUNCTIONS = ["orders-http", "orders-intake", "orders-stream", "orders-sync"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    argv: list[str]
+    cwd: str
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def proofs(check: Path) -> dict[str, Answer]:
+    """What each command of the outside app's proof answered (tools/outside_app.py keeps them)."""
+    return {name: Answer(**entry) for name, entry in json.loads((check / "proofs.json").read_text()).items()}
+
+
+def names_the_sample(text: str) -> list[str]:
+    """The sample app's names in ``text``, its stack ``lambda-dynamodb`` included (not the command's name)."""
+    found = [name for name in SAMPLE_NAMES if name in text]
+    return found + re.findall(r"(?<![\w.-])lambda-dynamodb(?![\w.-])(?! (?:permissions|code-calls|review)\b)", text)
+
+
+def test_outside_app_is_a_copy_outside_the_repository(first_release: Path) -> None:
+    app = first_release / "orders-service"
+    assert (app / "main.py").read_text() == (PROJECT_DIR / "examples" / "orders-service" / "main.py").read_text()
+    assert PROJECT_DIR not in app.resolve().parents
+
+
+def test_outside_app_imports_the_installed_wheel(first_release: Path) -> None:
+    """The package the copy imports is the one pip installed into its own environment, by name."""
+    answer = proofs(first_release)["import"]
+    version, imported = answer.stdout.split()
+    assert (answer.returncode, version) == (0, FIRST)
+    assert first_release / "venv" in Path(imported).parents
+
+
+def test_outside_app_synthesized_its_own_stack(first_release: Path) -> None:
+    stack = json.loads((first_release / "orders-service" / "cdktf.out" / "stacks" / "orders-service" / "cdk.tf.json").read_text())
     functions = sorted(f["function_name"] for f in resources(stack, "aws_lambda_function"))
     tables = sorted(t["name"] for t in resources(stack, "aws_dynamodb_table"))
-    assert (functions, tables) == (["customer-reader", "invoice-archiver", "invoice-writer"], ["Customers", "InvoiceArchive", "Invoices"])
+    assert (functions, tables) == (OUTSIDE_FUNCTIONS, ["Archive", "Orders"])
 
 
-def test_outside_apps_two_table_function_has_each_call_on_its_own_table(first_release: Path) -> None:
-    stack = json.loads((first_release / "out" / "stacks" / "billing" / "cdk.tf.json").read_text())
+def test_outside_apps_function_on_two_tables_has_each_call_on_its_own_table(first_release: Path) -> None:
+    stack = json.loads((first_release / "orders-service" / "cdktf.out" / "stacks" / "orders-service" / "cdk.tf.json").read_text())
     documents = stack["data"]["aws_iam_policy_document"]
-    (archiver,) = [d for d in documents.values() if d["//"]["metadata"]["path"] == "billing/archiver/role/permissions"]
-    on_tables = [(s["actions"], s["resources"][0].rsplit(":", 1)[-1]) for s in archiver["statement"] if s["actions"][0].startswith("dynamodb:")]
-    assert on_tables == [(["dynamodb:GetItem"], "table/Invoices"), (["dynamodb:PutItem"], "table/InvoiceArchive")]
+    (sync,) = [d for d in documents.values() if d["//"]["metadata"]["path"] == "orders-service/sync/role/permissions"]
+    on_tables = [(s["actions"], s["resources"][0].rsplit(":", 1)[-1]) for s in sync["statement"] if s["actions"][0].startswith("dynamodb:")]
+    assert on_tables == [(["dynamodb:GetItem"], "table/Orders"), (["dynamodb:PutItem"], "table/Archive")]
 
 
-def test_outside_apps_stack_passes_terraform_validate(first_release: Path, tmp_path: Path) -> None:
-    result = init_and_validate(first_release / "out" / "stacks" / "billing", tmp_path / "terraform.rc")
-    assert json.loads(result.stdout)["valid"] is True, result.stdout
+def test_permissions_shows_the_outside_apps_own_roles(first_release: Path) -> None:
+    answer = proofs(first_release)["permissions"]
+    roles = sorted(set(re.findall(r"orders-\w+-role", answer.stdout)))
+    assert (answer.returncode, roles) == (0, [f"{name}-role" for name in OUTSIDE_FUNCTIONS]), answer.stdout + answer.stderr
+    assert "orders-service" in answer.stdout and "functions/sync/handler.py:" in answer.stdout
+    assert names_the_sample(answer.stdout + answer.stderr) == []
+
+
+def test_code_calls_reads_the_outside_apps_function_folder(first_release: Path) -> None:
+    answer = proofs(first_release)["code-calls"]
+    assert answer.returncode == 0, answer.stderr
+    found = json.loads(answer.stdout)
+    calls = [(c["file"], c["operation"], c["table"]) for c in found["calls"]]
+    assert calls == [("handler.py", "GetItem", "env:TABLE_NAME"), ("handler.py", "PutItem", "env:ARCHIVE_TABLE")]
+    assert found["unresolved"] == []
+
+
+def test_review_of_a_real_plan_of_the_outside_apps_stack(first_release: Path) -> None:
+    answer = proofs(first_release)["review"]
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    plan = json.loads((first_release / "plan.json").read_text())
+    assert {c["change"]["actions"][0] for c in plan["resource_changes"] if c["type"] == "aws_lambda_function"} == {"create"}
+    review = (first_release / "review" / "plan.md").read_text()
+    assert all(f"{name}-policy" in review for name in OUTSIDE_FUNCTIONS), review
+    assert "functions/sync/handler.py:" in review, "the why column comes from the outside app's manifest"
+    assert names_the_sample(review) == []
+    assert (first_release / "review" / "architecture.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def _test_outcomes(check: Path) -> dict[str, str]:
+    """``file::test`` -> passed / failed / skipped / error, from the copy's pytest run (JUnit XML)."""
+    outcomes = {}
+    for case in ElementTree.parse(check / "pytest.xml").getroot().iter("testcase"):
+        name = f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}"
+        problems = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        outcomes[name] = problems[0] if problems else "passed"
+    return outcomes
+
+
+#: The plugin's example file in the copy: a call its policy does not allow, and the stream function.
+DENIED_TEST = "tests/test_orders_policy.py::test_a_call_the_policy_does_not_allow_fails_with_aws_access_denied"
+STREAM_TEST = "tests/test_orders_policy.py::test_the_stream_function_archives_the_records_of_the_real_stream"
+
+
+def test_outside_apps_own_tests_pass_with_the_plugin(first_release: Path) -> None:
+    answer = proofs(first_release)["pytest"]
+    outcomes = _test_outcomes(first_release)
+    assert answer.returncode == 0 and set(outcomes.values()) == {"passed"}, answer.stdout[-4000:]
+    plugins = next(line for line in answer.stdout.splitlines() if line.startswith("plugins:"))
+    assert f"cdktf-lambda-dynamodb-{FIRST}" in plugins, "pytest loaded the plugin from the installed wheel's pytest11 entry point"
+
+
+def test_outside_apps_policy_test_proves_a_denied_call(first_release: Path) -> None:
+    """One test of the copy: a call its policy does not allow fails with AWS's AccessDenied message."""
+    source = (first_release / "orders-service" / "tests" / "test_orders_policy.py").read_text()
+    assert "is not authorized to perform: " in source and "AccessDeniedException" in source
+    assert _test_outcomes(first_release)[DENIED_TEST] == "passed"
+
+
+def test_outside_apps_policy_test_runs_the_stream_function_on_stream_records(first_release: Path) -> None:
+    assert _test_outcomes(first_release)[STREAM_TEST] == "passed"
+
+
+def test_permissions_without_a_manifest_exits_2_with_the_reason(first_release: Path) -> None:
+    answer = proofs(first_release)["permissions-without-manifest"]
+    assert (answer.returncode, answer.stdout) == (2, "")
+    assert answer.stderr.startswith("lambda-dynamodb permissions: ") and "lambda-dynamodb.permissions.json" in answer.stderr, answer.stderr
+    assert "orders-service" in answer.stderr and names_the_sample(answer.stderr) == []
+
+
+def test_released_description_links_to_the_tag_in_the_repository(project: Project, first_release: Path) -> None:
+    wheel = project.root / "dist" / "python" / f"cdktf_lambda_dynamodb-{FIRST}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive_file:
+        metadata = Parser().parsestr(archive_file.read(f"cdktf_lambda_dynamodb-{FIRST}.dist-info/METADATA").decode())
+    description = str(metadata.get_payload())
+    links = re.findall(r"\]\((https://[^)]+)\)", description)
+    assert links and all(link.startswith(f"{REPOSITORY}/blob/v{FIRST}/docs/") for link in links), links
+    assert "repository-url.invalid" not in description
+    assert sorted(metadata.get_all("Project-URL") or []) == [f"Documentation, {REPOSITORY}/tree/v{FIRST}/docs", f"Repository, {REPOSITORY}"]
 
 
 def test_sdist_carries_the_version_file_of_the_release(project: Project, first_release: Path) -> None:
@@ -205,6 +333,17 @@ def test_a_dirty_tree_is_refused(project: Project, first_release: Path) -> None:
         (project.root / "notes.txt").unlink()
     assert "the project tree has uncommitted changes (notes.txt)" in result.stderr
     assert not (project.root / "dist" / "python" / "cdktf_lambda_dynamodb-0.9.0.tar.gz").exists()
+
+
+def test_a_release_without_the_repositorys_url_is_refused(project: Project, first_release: Path) -> None:
+    """The package's description links to the repository's docs: with no URL they would lead nowhere."""
+    result = project.release("0.9.0", repository=None)
+    assert (result.returncode, "the repository's URL is unknown: set REPOSITORY_URL (make release) or --repository-url" in result.stderr) == (2, True), result.stderr
+
+
+def test_a_repository_url_that_is_not_https_is_refused(project: Project, first_release: Path) -> None:
+    result = project.release("0.9.0", repository="git.example.com/platform/x")
+    assert "REPOSITORY_URL 'git.example.com/platform/x' is invalid: an https:// URL of the repository's web page" in result.stderr, result.stderr
 
 
 def test_a_refused_release_tags_nothing(project: Project, first_release: Path) -> None:
@@ -272,7 +411,7 @@ def lifecycle(project: Project, first_release: Path, tmp_path_factory: pytest.Te
         validate = deployment.terraform("validate", "-no-color")
         deployment.terraform("apply", "-auto-approve", "-input=false", "-no-color")
         applied, outputs = _inventory(deployment), deployment.outputs()
-        memory_tf = project.root / "tf_module.py"
+        memory_tf = project.root / "tools" / "tf_module.py"
         memory_tf.write_text(memory_tf.read_text().replace(*CHANGE))
         commit_all(project.root, "Describe memory_mb's range")
         second = project.release(SECOND)

@@ -17,6 +17,8 @@ from lambda_dynamodb import LambdaDynamoDb
 from conftest import PROJECT_DIR, STACK, module_settings, synth_stack
 from lambda_dynamodb.packaging.code_package import archive
 
+pytestmark = pytest.mark.scan
+
 CONFIG = PROJECT_DIR / ".checkov.yaml"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

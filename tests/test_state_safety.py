@@ -1,13 +1,13 @@
 """The state is never deleted by a tool, and one command at a time holds it (issue 20, items 1 and 7).
 
-Every check runs tools/deploy.py or tools/plan.py as `make` does, in a process of its own whose
+Every check runs `python -m tools.deploy` or `-m tools.plan` as `make` does (from the project
+folder, which puts the ``tools`` package on the path), in a process of its own whose
 state folder, output folder and Terraform state live in tmp_path. Where Terraform's part does not
 matter, the cdktf call is replaced in that process (``run_patched``): no apply, a few seconds each.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -21,9 +21,15 @@ import pytest
 
 from tools import emulator
 from conftest import PROJECT_DIR, emulator_client
-from test_deploy_script import isolated, run  # noqa: F401 (a fixture)
+import test_deploy_script
+from test_deploy_script import run
 
-PLAN = [sys.executable, str(PROJECT_DIR / "tools" / "plan.py")]
+pytestmark = pytest.mark.emulator
+
+#: The fixture of test_deploy_script.py (an environment whose state lives in tmp_path), used here too.
+isolated = test_deploy_script.isolated
+
+PLAN = [sys.executable, "-m", "tools.plan"]
 STATE = "terraform.lambda-dynamodb.tfstate"
 AWS_ACCOUNT = "111122223333"
 
@@ -65,11 +71,9 @@ def contents(files: list[Path]) -> dict[Path, str]:
 
 
 def run_patched(prelude: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """tools/deploy.py ``args`` in a process of its own, after ``prelude`` (Python, with
-    ``deploy`` imported) replaced some of its steps."""
-    code = "import sys\nsys.path[:0] = [{tools!r}]\nimport deploy\n{prelude}\nsys.exit(deploy.main({args!r}))\n".format(
-        tools=str(PROJECT_DIR / "tools"), prelude=textwrap.dedent(prelude), args=args
-    )
+    """`python -m tools.deploy` ``args`` in a process of its own (from the project folder), after
+    ``prelude`` (Python, with ``deploy`` imported) replaced some of its steps."""
+    code = "import sys\nfrom tools import deploy\n{prelude}\nsys.exit(deploy.main({args!r}))\n".format(prelude=textwrap.dedent(prelude), args=args)
     return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -199,7 +203,6 @@ def test_destroy_copes_with_an_emulator_whose_resources_are_gone(isolated: dict[
     try:
         result = run_patched(
             f"""
-            deploy._outputs = lambda outdir, env: {{"table_name": "SampleTable"}}
             def _cdktf(args, env):  # terraform destroy: refresh finds everything gone
                 print("cdktf", args[0], "against", env["AWS_ENDPOINT_URL"])
                 deploy.Path({str(tmp_path)!r}, "{STATE}").write_text('{{"version": 4, "resources": []}}')
@@ -265,7 +268,7 @@ def test_a_second_command_waits_then_refuses_naming_the_holder(isolated: dict[st
         emulator.stop(state_dir=state_dir)
 
 
-DEPLOY_ARGS = [sys.executable, str(PROJECT_DIR / "tools" / "deploy.py")]
+DEPLOY_ARGS = [sys.executable, "-m", "tools.deploy"]
 
 
 def test_two_deploys_at_once_and_a_restarted_emulator(isolated: dict[str, str], tmp_path: Path) -> None:

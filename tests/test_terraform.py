@@ -16,6 +16,8 @@ from lambda_dynamodb import FunctionSettings, LambdaDynamoDb, RoleSettings, Runt
 
 from conftest import PROJECT_DIR, module_settings, synth_stack
 
+pytestmark = pytest.mark.terraform
+
 
 def terraform(args: list[str], cwd: Path, config: Path) -> subprocess.CompletedProcess[str]:
     try:

@@ -22,6 +22,8 @@ from lambda_dynamodb.packaging.code_package import archive
 from lambda_dynamodb.config.validation import FUNCTION_NAME_PATTERN, HANDLER_PATTERN, IAM_NAME_64_PATTERN, TABLE_NAME_PATTERN
 from tools.module_files import top_level_blocks
 
+pytestmark = [pytest.mark.release, pytest.mark.terraform]
+
 #: The module's addresses: its interface for `moved` and `import` blocks and for every state that
 #: holds it. Renaming one destroys and recreates the resource for every caller: this list changes
 #: only together with a `moved` block and a major version.
@@ -61,9 +63,9 @@ def pin_violations(addresses: list[str]) -> list[str]:
 
 
 def write(target: Path) -> Path:
-    """The module, written by `python tf_module.py` as `make tf-module` runs it."""
-    result = subprocess.run([sys.executable, "tf_module.py", "--outdir", str(target)], cwd=PROJECT_DIR, capture_output=True, text=True)
-    assert result.returncode == 0, f"tf_module.py failed:\n{result.stdout}\n{result.stderr}"
+    """The module, written by `python -m tools.tf_module` as `make tf-module` runs it."""
+    result = subprocess.run([sys.executable, "-m", "tools.tf_module", "--outdir", str(target)], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, f"python -m tools.tf_module failed:\n{result.stdout}\n{result.stderr}"
     return target
 
 

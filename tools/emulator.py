@@ -1,8 +1,8 @@
 """The local AWS emulator (moto server) that `make deploy` and the tests deploy to.
 
-    python tools/emulator.py start    # start, or reuse the one this project started; prints its URL
-    python tools/emulator.py stop     # stop the one this project started
-    python tools/emulator.py status
+    python -m tools.emulator start    # start, or reuse the one this project started; prints its URL
+    python -m tools.emulator stop     # stop the one this project started
+    python -m tools.emulator status
 
 Its port and pid are kept in ``.state/emulator.json`` (ignored by git); its log in
 ``.state/emulator.log``. Set EMULATOR_PORT to ask for a fixed port (default: a free one).

@@ -1,20 +1,24 @@
 """`make release VERSION=x.y.z`: the library on a package index, the HCL module on a git tag.
 
-    python tools/release.py --version 0.2.0 [--index-url URL] [--keep-check DIR]
+    python -m tools.release --version 0.2.0 [--repository-url URL] [--index-url URL] [--keep-check DIR]
 
 One version for both artifacts (``lambda_dynamodb/_version.py`` is the source; the release sets
 it in a copy of the committed tree). In order, nothing published before every check passed:
 
 1. refuse a version that is not semver ``x.y.z``, one not newer than the module's last tag, and a
    project tree with uncommitted changes (the release is exactly the commit it names);
-2. build the wheel and sdist (``python -m build``) into ``dist/python/`` and ``twine check`` them;
+2. build the wheel and sdist (``python -m build``) into ``dist/python/`` and ``twine check`` them,
+   with the repository's URL (``--repository-url``, else the git remote ``origin``) in their
+   metadata and in the long description's links to the docs, which name the tag ``vx.y.z``;
 3. write the HCL module (``tf_module.write_module``) into ``dist/terraform-aws-lambda-dynamodb``, a git
    repository of its own (history kept), commit it with the source commit, tag ``vx.y.z``;
 4. upload both with twine to the index: by default a local pypiserver on 127.0.0.1 serving
    ``dist/index/`` (started here, stopped before returning); ``--index-url`` names a real one
    (credentials from ``TWINE_USERNAME``/``TWINE_PASSWORD``);
 5. install ``cdktf-lambda-dynamodb==x.y.z`` by name from the index into a fresh virtual environment
-   and synthesize an app outside the repository with it.
+   beside a copy of the example service outside the repository, which synthesizes its stack, runs
+   the ``lambda-dynamodb`` command on it and passes its own tests with the pytest plugin
+   (tools/outside_app.py).
 
 A failure in 4 or 5 takes the tag and the module commit back (``git reset`` to the previous
 release): a tag always names a version the index holds.
@@ -37,10 +41,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-from tools import tf_module
 from lambda_dynamodb.synthesis.output import MARKER
+from tools import outside_app, tf_module
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 DISTRIBUTION = "cdktf-lambda-dynamodb"
 MODULE_DIR = PROJECT_DIR / "dist" / tf_module.MODULE_NAME
@@ -53,59 +57,13 @@ SEMVER_RULE = "a semantic version x.y.z (three whole numbers without leading zer
 #: Who commits to the module's repository when git knows nobody (a fresh CI machine).
 RELEASER = ("cdktf-lambda-dynamodb release", "release@localhost")
 
-#: An app of another team, outside the repository: its own names, three tables, three functions
-#: (two composites, and a function on two tables built from the composable constructs).
-OUTSIDE_APP = '''
-import sys
-from pathlib import Path
-
-from lambda_dynamodb.fast_provider import install
-
-install()
-
-from cdktf import App, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-
-import lambda_dynamodb
-from lambda_dynamodb import (
-    Access, Attribute, AttributeType, Function, FunctionSettings, LambdaDynamoDb, LambdaDynamoDbSettings, RoleSettings,
-    Table, TableSettings, check,
-)
-
-HERE = Path(__file__).resolve().parent
-app = App(outdir=sys.argv[1])
-stack = TerraformStack(app, "billing")
-AwsProvider(stack, "aws", region="us-east-2")
-invoices = LambdaDynamoDb(stack, "invoices", LambdaDynamoDbSettings(
-    table=TableSettings(name="Invoices"),
-    function=FunctionSettings(name="invoice-writer", source_dir=HERE / "writer"),
-    role=RoleSettings(name="InvoiceWriterRole", policy_name="InvoiceWriterPolicy"),
-    access=Access.WRITE,
-))
-LambdaDynamoDb(stack, "customers", LambdaDynamoDbSettings(
-    table=TableSettings(name="Customers", partition_key="customer_id", sort_key=None,
-                        attributes=(Attribute("customer_id", AttributeType.NUMBER),)),
-    function=FunctionSettings(name="customer-reader", source_dir=HERE / "reader", memory_mb=512),
-    role=RoleSettings(name="CustomerReaderRole", policy_name="CustomerReaderPolicy"),
-    access=Access.READ,
-))
-archiver = Function(stack, "archiver", FunctionSettings(name="invoice-archiver", source_dir=HERE / "archiver"))
-archiver.use(invoices.table, access=Access.FROM_CODE, env="INVOICES_TABLE")
-archiver.use(Table(stack, "archive", TableSettings(name="InvoiceArchive")), access=Access.FROM_CODE, env="ARCHIVE_TABLE")
-check(app)
-app.synth()
-print(lambda_dynamodb.__version__, lambda_dynamodb.__file__)
-'''
-#: The outside app's two functions (folder -> handler.py): the code check holds them to their access.
-OUTSIDE_HANDLERS = {
-    "writer": "import os\n\nimport boto3\n\nTABLE = boto3.resource('dynamodb').Table(os.environ['TABLE_NAME'])\n\n\n"
-    "def handler(event, context):\n    TABLE.put_item(Item=event)\n    return {'ok': True}\n",
-    "reader": "import os\n\nimport boto3\n\nTABLE = boto3.resource('dynamodb').Table(os.environ['TABLE_NAME'])\n\n\n"
-    "def handler(event, context):\n    return TABLE.get_item(Key=event).get('Item')\n",
-    "archiver": "import os\n\nimport boto3\n\nDYNAMODB = boto3.resource('dynamodb')\n"
-    "INVOICES = DYNAMODB.Table(os.environ['INVOICES_TABLE'])\nARCHIVE = DYNAMODB.Table(os.environ['ARCHIVE_TABLE'])\n\n\n"
-    "def handler(event, context):\n    item = INVOICES.get_item(Key=event)['Item']\n    ARCHIVE.put_item(Item=item)\n",
-}
+#: The repository URL in pyproject.toml's [project.urls] and docs/package-readme.md's links until a
+#: release writes the real one into the copy it builds (REPOSITORY_URL / --repository-url).
+URL_PLACEHOLDER = "https://repository-url.invalid"
+#: The packaged README's docs links name this ref; a release names its own tag instead.
+DEVELOPMENT_REF = "main"
+#: The files that carry the placeholder (the wheel's metadata and long description come from them).
+URL_FILES = (Path("pyproject.toml"), Path("docs") / "package-readme.md")
 
 
 class ReleaseError(RuntimeError):
@@ -132,9 +90,30 @@ def released_versions(module_dir: Path) -> list[tuple[int, int, int]]:
     return sorted(version for tag in tags if (version := parse_version(tag[1:])))
 
 
-def release_problems(version: str, project_dir: Path, module_dir: Path, index_dir: Path | None) -> list[str]:
+def repository_url(project_dir: Path, given: str | None) -> str | None:
+    """The repository's web URL: ``given``, else the git remote ``origin`` as https (None: neither)."""
+    raw = given if given is not None else git(project_dir, "remote", "get-url", "origin", check=False)
+    url = raw.strip().removesuffix("/").removesuffix(".git")
+    scp = re.fullmatch(r"(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+)", url)  # git@host:org/repo, ssh://git@host/org/repo
+    if scp:
+        url = f"https://{scp[1]}/{scp[2]}"
+    return url or None
+
+
+REPOSITORY_URL_RULE = "an https:// URL of the repository's web page (its docs/ are linked from the package's description)"
+
+
+def repository_url_problems(url: str | None) -> list[str]:
+    if url is None:
+        return [f"the repository's URL is unknown: set REPOSITORY_URL (make release) or --repository-url to {REPOSITORY_URL_RULE}, or add a git remote origin"]
+    if not re.fullmatch(r"https://[\w.-]+(?::\d+)?(?:/[\w.~%-]+)*", url) or url.startswith(URL_PLACEHOLDER):
+        return [f"REPOSITORY_URL {url[:200]!r} is invalid: {REPOSITORY_URL_RULE}"]
+    return []
+
+
+def release_problems(version: str, project_dir: Path, module_dir: Path, index_dir: Path | None, url: str | None = None) -> list[str]:
     """Why ``version`` cannot be released from ``project_dir`` now (empty: it can)."""
-    problems = []
+    problems = repository_url_problems(url)
     on_index = sorted(index_dir.glob(f"cdktf_lambda_dynamodb-{version}[-.]*")) if index_dir and index_dir.exists() else []
     if on_index:
         problems.append(f"VERSION {version!r} is invalid: not on the index yet ({index_dir} holds {on_index[0].name}; an index never takes a version twice)")
@@ -152,14 +131,25 @@ def release_problems(version: str, project_dir: Path, module_dir: Path, index_di
     return problems
 
 
-def build_python(version: str, project_dir: Path, outdir: Path) -> list[Path]:
-    """Wheel and sdist of the committed tree at ``version`` (a copy: the repository is not touched)."""
+def released_links(text: str, url: str, version: str) -> str:
+    """``text`` with the placeholder repository URL replaced by ``url``; docs links name the tag."""
+    for kind in ("blob", "tree"):
+        text = text.replace(f"{URL_PLACEHOLDER}/{kind}/{DEVELOPMENT_REF}/", f"{url}/{kind}/v{version}/")
+        text = text.replace(f"{URL_PLACEHOLDER}/{kind}/{DEVELOPMENT_REF}\"", f"{url}/{kind}/v{version}\"")
+    return text.replace(URL_PLACEHOLDER, url)
+
+
+def build_python(version: str, project_dir: Path, outdir: Path, url: str) -> list[Path]:
+    """Wheel and sdist of the committed tree at ``version`` (a copy: the repository is not touched),
+    their metadata and long description linking to ``url``."""
     with tempfile.TemporaryDirectory(prefix="release-") as work:
         source = Path(work) / "source"
         source.mkdir()
         archive = subprocess.run(["git", "archive", "HEAD"], cwd=project_dir, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
         (source / VERSION_FILE).write_text(f'"""The library\'s version (set by make release)."""\n\n__version__ = "{version}"\n')
+        for name in URL_FILES:
+            (source / name).write_text(released_links((source / name).read_text(), url, version))
         staged = Path(work) / "dist"
         _run([sys.executable, "-m", "build", "--outdir", str(staged), str(source)], "python -m build")
         artifacts = sorted(staged.iterdir())
@@ -265,43 +255,15 @@ def upload(artifacts: Sequence[Path], index_url: str) -> None:
     _run([sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar", "--repository-url", index_url, *map(str, artifacts)], "twine upload", env=env)
 
 
-@dataclass(frozen=True)
-class InstalledCheck:
-    """What installing by name from the index gave: where the library came from, what it synthesized."""
-
-    version: str
-    imported_from: Path
-    stack_dir: Path
-
-
-def install_and_synthesize(version: str, simple_url: str, work: Path) -> InstalledCheck:
-    """A fresh virtual environment installs the release by name from ``simple_url``; an app
-    outside the repository synthesizes two tables and two functions with it."""
-    venv = work / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
-    python = venv / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--quiet", "--index-url", simple_url, f"{DISTRIBUTION}=={version}"], f"pip install {DISTRIBUTION}=={version} from {simple_url}")
-    app = work / "billing-app"
-    for folder, code in OUTSIDE_HANDLERS.items():
-        (app / folder).mkdir(parents=True)
-        (app / folder / "handler.py").write_text(code)
-    (app / "app.py").write_text(OUTSIDE_APP)
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PIPENV_ACTIVE"}}
-    result = _run([str(python), "app.py", str(work / "out")], "the outside app", cwd=app, env=env)
-    found, imported = result.stdout.strip().splitlines()[-1].split(" ", 1)
-    if found != version:
-        raise ReleaseError(f"the index gave {DISTRIBUTION} {found}, not {version}")
-    return InstalledCheck(found, Path(imported), work / "out" / "stacks" / "billing")
-
-
-def release(version: str, *, index_url: str | None = None, keep_check: Path | None = None) -> ModuleRelease:
+def release(version: str, *, index_url: str | None = None, keep_check: Path | None = None, url: str | None = None) -> ModuleRelease:
     project_dir = PROJECT_DIR
-    problems = release_problems(version, project_dir, MODULE_DIR, None if index_url else INDEX_DIR)
-    if problems:
+    url = repository_url(project_dir, url)
+    problems = release_problems(version, project_dir, MODULE_DIR, None if index_url else INDEX_DIR, url)
+    if problems or url is None:
         raise ReleaseError("refused:\n" + "\n".join(f"  - {p}" for p in problems))
     started = time.monotonic()
-    artifacts = build_python(version, project_dir, PYTHON_DIR)
-    print(f"built {', '.join(a.name for a in artifacts)}")
+    artifacts = build_python(version, project_dir, PYTHON_DIR, url)
+    print(f"built {', '.join(a.name for a in artifacts)} (linking to {url})")
     previous_head = git(MODULE_DIR, "rev-parse", "HEAD") if (MODULE_DIR / ".git").exists() else None
     changes = changes_since(MODULE_DIR, project_dir) if previous_head else ["First release."]
     try:
@@ -309,29 +271,31 @@ def release(version: str, *, index_url: str | None = None, keep_check: Path | No
         module = commit_and_tag(MODULE_DIR, version, git(project_dir, "rev-parse", "HEAD"), previous_head)
         print(f"tagged {module.tag} in {MODULE_DIR} (git repository; source commit {git(project_dir, 'rev-parse', '--short', 'HEAD')})")
         with contextlib.ExitStack() as stack:
-            url = index_url or stack.enter_context(local_index(INDEX_DIR))
-            upload(artifacts, url)
-            print(f"uploaded to {url} with twine")
+            index = index_url or stack.enter_context(local_index(INDEX_DIR))
+            upload(artifacts, index)
+            print(f"uploaded to {index} with twine")
             work = keep_check or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="release-check-")))
-            check = install_and_synthesize(version, f"{url.rstrip('/')}/simple/", work)
+            check = outside_app.prove(project_dir, version, f"{index.rstrip('/')}/simple/", work, DISTRIBUTION)
     except BaseException:
         take_back(MODULE_DIR, f"v{version}", previous_head)
         raise
     print(f"installed {DISTRIBUTION}=={check.version} by name from the index into a fresh virtual environment;")
-    print(f"an outside app synthesized {check.stack_dir / 'cdk.tf.json'} with it")
+    print(f"a copy of {outside_app.APP_PATH} outside the repository synthesized {', '.join(check.stacks)} with it,")
+    print("ran lambda-dynamodb permissions, code-calls and review on it, and passed its own tests with the pytest plugin")
     print(f"released v{version} in {time.monotonic() - started:.1f} s")
     return module
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m tools.release", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", required=True, help="x.y.z, newer than the last release")
+    parser.add_argument("--repository-url", help="the repository's https:// URL, linked from the package's metadata (default: git remote origin)")
     parser.add_argument("--index-url", help="upload here instead of the local pypiserver (TWINE_USERNAME/TWINE_PASSWORD)")
     parser.add_argument("--keep-check", type=Path, help="keep the install check's virtual environment and outside app here")
     arguments = parser.parse_args(argv)
     try:
-        release(arguments.version, index_url=arguments.index_url, keep_check=arguments.keep_check)
-    except (ReleaseError, tf_module.ModuleBuildError) as error:
+        release(arguments.version, index_url=arguments.index_url, keep_check=arguments.keep_check, url=arguments.repository_url)
+    except (ReleaseError, outside_app.OutsideAppError, tf_module.ModuleBuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

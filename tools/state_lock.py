@@ -42,7 +42,7 @@ def wait_seconds(env: Mapping[str, str]) -> float:
 
 def command_name(action: str, env: Mapping[str, str]) -> str:
     """``make deploy`` when make runs it (as the run-book does), else the tool's own command line."""
-    return f"make {action}" if env.get("MAKELEVEL") else f"tools/{'plan' if action == 'plan' else 'deploy'}.py {action}"
+    return f"make {action}" if env.get("MAKELEVEL") else f"python -m tools.{'plan' if action == 'plan' else 'deploy'} {action}"
 
 
 @contextmanager

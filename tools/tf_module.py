@@ -1,6 +1,6 @@
 """`make tf-module`: the construct as an idiomatic HCL module, for teams that write HCL.
 
-    python tf_module.py [--outdir dist/terraform-aws-lambda-dynamodb]
+    python -m tools.tf_module [--outdir dist/terraform-aws-lambda-dynamodb]
 
 The same ``LambdaDynamoDb`` construct as the app builds the resources, in a stack whose inputs
 are Terraform variables (the rules the construct checks in Python are the variables'
@@ -24,8 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent
-
 from lambda_dynamodb import Architecture, AttributeType, Runtime, TracingMode
 from lambda_dynamodb.config import defaults
 from lambda_dynamodb.iam.access import FIXED_LEVELS
@@ -47,6 +45,8 @@ from lambda_dynamodb.config.validation import (
     TABLE_NAME_RULE,
     TIMEOUT_RULE,
 )
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 #: The module's name, as registries want it (terraform-<provider>-<name>): its folder and its stack.
 MODULE_NAME = STACK_NAME = "terraform-aws-lambda-dynamodb"
@@ -475,7 +475,7 @@ def _swap_keeping_history(module: Path, target: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m tools.tf_module", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR)
     parser.add_argument("--emit", action="store_true", help="synthesize the stack where the cdktf CLI asks (what `cdktf synth --hcl` runs)")
     arguments = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""DynamoDB calls that libraries make on the function's behalf, modelled for :mod:`.code_calls`.
+"""DynamoDB calls that libraries make on the function's behalf, modelled for the analysis (:mod:`.outside`).
 
 The analysis reads the function's code, not the libraries it imports: a library that calls
 DynamoDB inside itself would be missed, and the function would fail with AccessDenied. The

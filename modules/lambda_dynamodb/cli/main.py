@@ -1,8 +1,8 @@
 """``lambda-dynamodb``: the module's proofs, on any app's synthesized output.
 
     lambda-dynamodb permissions [--outdir cdktf.out] [--stack NAME] [--format table|markdown|json]
-    lambda-dynamodb code-calls SOURCE_DIR [--handler MODULE.FUNCTION] [--json]
-    lambda-dynamodb review PLAN_JSON [--outdir cdktf.out] [--out DIR]
+    lambda-dynamodb code-calls SOURCE_DIR [--handler MODULE.FUNCTION] [--exclude PATTERN]... [--json]
+    lambda-dynamodb review PLAN_JSON [--outdir cdktf.out] [--stack NAME] [--out DIR]
 
 Exit codes: 0 it ran (findings included), 1 a permission is missing (``permissions``), 2 bad
 input (the message names it). Each subcommand is a module of this package with ``register``.

@@ -3,6 +3,11 @@
 Each rule is a named constant (its text is what users read) and each check returns problem
 lines naming field, value and rule. A value only Terraform knows (a variable or reference,
 see :mod:`.tokens`) is left to Terraform: the Terraform module's variables carry these rules.
+
+The settings' own rules only: whether the grant covers what the code calls needs the code
+analysis, and is checked by :func:`lambda_dynamodb.iam.permissions.validation_problems` (what
+:func:`lambda_dynamodb.validate` and the constructs call), so that checking settings stays
+quick to import and independent of the analyser.
 """
 
 from __future__ import annotations
@@ -17,8 +22,7 @@ from lambda_dynamodb.config import defaults
 from lambda_dynamodb.iam.access import access_problems
 from lambda_dynamodb.packaging.code_package import exclude_problems, source_files
 from lambda_dynamodb.config.enums import Architecture, AttributeType, DependencyPackaging, LogsMode, ProjectionType, Runtime, StreamViewType, TracingMode
-from lambda_dynamodb.config.errors import ConfigurationError, problem, raise_if_any
-from lambda_dynamodb.iam.permissions import is_checkable, permission_plan
+from lambda_dynamodb.config.errors import ConfigurationError, problem
 from lambda_dynamodb.config import rules
 from lambda_dynamodb.config.rules import enum_problems
 from lambda_dynamodb.config.rules import int_range_problems as _int_range
@@ -138,14 +142,8 @@ MAX_GLOBAL_INDEXES = 20
 MAX_LOCAL_INDEXES = 5
 
 
-def validate(settings: LambdaDynamoDbSettings) -> None:
-    """Raise one :class:`ConfigurationError` listing every problem of ``settings``."""
-    raise_if_any(settings_problems(settings))
-
-
-def settings_problems(settings: LambdaDynamoDbSettings, *, permissions: bool = True) -> list[str]:
-    """Every problem of the settings; once they are sound (and ``permissions``), every call the
-    grant does not cover (see :func:`~lambda_dynamodb.iam.permissions.permission_plan`)."""
+def settings_problems(settings: LambdaDynamoDbSettings) -> list[str]:
+    """Every problem of the settings (not the permission check: see the module's docstring)."""
     problems = list(table_problems(settings.table))
     problems += function_problems(settings.function)
     problems += role_problems(settings.role)
@@ -159,8 +157,6 @@ def settings_problems(settings: LambdaDynamoDbSettings, *, permissions: bool = T
     problems = with_type_problems(problems, settings.role, "role")
     if not problems:
         problems += environment_size_problems(settings)
-    if permissions and not problems and is_checkable(settings):
-        problems += permission_plan(settings).errors
     return problems
 
 

@@ -29,7 +29,7 @@ class LambdaDynamoDb(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, settings: LambdaDynamoDbSettings) -> None:
-        raise_if_any(settings_problems(settings, permissions=False))
+        raise_if_any(settings_problems(settings))
         # The problems no later grant can mend, before anything is created. (A call on another
         # table can be: a grant added after the constructor; the synthesis check judges it.)
         checkable = is_checkable(settings)

@@ -35,6 +35,7 @@ from lambda_dynamodb.iam.policy import Arn, Statement
 from lambda_dynamodb.constructs.role import FunctionRole
 from lambda_dynamodb.config.settings import AccessSetting, ExistingRole, FunctionSettings, RoleSettings
 from lambda_dynamodb.constructs.table import ImportedTable, Table
+from lambda_dynamodb.synthesis.manifest_writer import manifest_writer
 from lambda_dynamodb.config.tokens import is_unresolved, literal_map, terraform_value
 from lambda_dynamodb.config.validation import (
     ENV_NAME_RULE,
@@ -88,6 +89,8 @@ def _feature_arguments(settings: FunctionSettings) -> dict[str, object]:
 class _Code:
     filename: str
     source_code_hash: str
+    #: The zip the asset copies into the output (None: a path Terraform reads).
+    zip: Path | None = None
 
 
 def _code(scope: Construct, settings: FunctionSettings, built: FunctionCode | None) -> tuple[TerraformAsset | None, _Code]:
@@ -108,7 +111,7 @@ def _asset(scope: Construct, id: str, zipped: Package) -> tuple[TerraformAsset, 
     # The zip's own SHA-256 is what Lambda reports as CodeSha256, so a deployment can be
     # checked against the file; the zip is reproducible, so it changes only with its content.
     asset = TerraformAsset(scope, id, path=str(zipped.path), type=AssetType.FILE, asset_hash=zipped.sha256.hex())
-    return asset, _Code(asset.path, zipped.code_sha256)
+    return asset, _Code(asset.path, zipped.code_sha256, zipped.path)
 
 
 def _layer(scope: Construct, settings: FunctionSettings, zipped: Package) -> LambdaLayerVersion:
@@ -189,6 +192,8 @@ class Function(Construct):
             self._log_group.import_from(log_group_name(settings.name))
         self._asset, package = _code(self, settings, built)
         self._layer = _layer(self, settings, built.layer) if built and built.layer else None
+        self._package_zip = package.zip
+        self._layer_zip = built.layer.path if built and built.layer else None
         self._function = LambdaFunction(
             self,
             "function",
@@ -214,6 +219,8 @@ class Function(Construct):
         self._role.on_change(self._refresh)
         self._refresh()
         self.node.add_validation(_PermissionCheck(self))
+        # The stack's permissions manifest lists the function (written when the app is synthesized).
+        manifest_writer(self).add(self)
 
     # --- what the function uses ----------------------------------------------------------------
 
@@ -385,6 +392,16 @@ class Function(Construct):
     def asset(self) -> TerraformAsset | None:
         """The code package copied into the output; None when Terraform reads a given path."""
         return self._asset
+
+    @property
+    def package_zip(self) -> Path | None:
+        """The zip :attr:`asset` copies into the stack's folder; None when Terraform reads a given path."""
+        return self._package_zip
+
+    @property
+    def layer_zip(self) -> Path | None:
+        """The zip of the dependencies' layer, when they go in one."""
+        return self._layer_zip
 
     @property
     def layer(self) -> LambdaLayerVersion | None:

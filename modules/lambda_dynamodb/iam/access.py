@@ -63,7 +63,7 @@ class Access(str, Enum):
     READ = "read"
     WRITE = "write"
     READ_WRITE = "read_write"
-    #: Exactly the actions the function's code calls, read from its source (see ``code_calls``).
+    #: Exactly the actions the function's code calls, read from its source (see ``lambda_dynamodb.analysis``).
     FROM_CODE = "from_code"
 
     @property

@@ -12,7 +12,7 @@ the exceptions are the ones IAM authorizes by what is inside them:
   ``PartiQL<Verb>`` action of each statement's verb
   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html).
 
-Used twice: statically (what code can call, see :mod:`.code_calls`) and at run time (the
+Used twice: statically (what code can call, see :mod:`lambda_dynamodb.analysis`) and at run time (the
 action and resource of a request as it is sent, see :func:`request_permissions`).
 """
 

@@ -1,7 +1,7 @@
 """A function's permissions as a whole: what is granted, what is needed, and why.
 
 Two things need permissions: the function's code (its DynamoDB calls, read from its source by
-:mod:`.code_calls`, each attributed to one of the tables the function uses) and the Lambda
+:mod:`lambda_dynamodb.analysis`, each attributed to one of the tables the function uses) and the Lambda
 service (:mod:`.lambda_service`: logs, traces, triggers, ...). :func:`function_plan` takes a
 :class:`FunctionModel` (every grant the function's constructs hold, as plain values), decides the
 statements of ``from_code`` grants, and judges every permission:
@@ -25,11 +25,11 @@ from functools import cache
 from pathlib import Path
 
 from lambda_dynamodb.iam.access import Access, access_label, key_statement, resolve_actions, table_statements
-from lambda_dynamodb.analysis.code_calls import CodeAnalysis, CodeCall, analyse
+from lambda_dynamodb.analysis import CodeAnalysis, CodeCall, analyse
 from lambda_dynamodb.packaging.code_package import source_hash_hex
 from lambda_dynamodb.iam.dynamodb_actions import ACCOUNT_LEVEL_ACTIONS, CONTROL_PLANE_ACTIONS
 from lambda_dynamodb.config.enums import LogsMode
-from lambda_dynamodb.config.errors import problem
+from lambda_dynamodb.config.errors import problem, raise_if_any
 from lambda_dynamodb.iam.evaluation import allows, statement_allows
 from lambda_dynamodb.iam.lambda_service import (
     LOG_GROUP_CREATE_ACTIONS,
@@ -43,6 +43,7 @@ from lambda_dynamodb.iam.lambda_service import (
 from lambda_dynamodb.iam.policy import ANY_RESOURCE, Arn, ArnContext, PolicyDocument, Statement, table_arn
 from lambda_dynamodb.config.settings import AccessSetting, ExistingTable, FunctionSettings, LambdaDynamoDbSettings
 from lambda_dynamodb.config.tokens import is_unresolved
+from lambda_dynamodb.config.validation import settings_problems
 
 #: The context a permission plan is judged in when no real one is known: ARNs keep their
 #: shape, and every pair compared is rendered the same way.
@@ -500,3 +501,25 @@ def is_checkable(settings: LambdaDynamoDbSettings) -> bool:
 
 def access_is_known(access: object) -> bool:
     return not (isinstance(access, (list, tuple)) and is_unresolved(access)) and not (isinstance(access, str) and is_unresolved(access))
+
+
+# --- validation with the permission check ------------------------------------------------------
+
+
+def validation_problems(settings: LambdaDynamoDbSettings, *, permissions: bool = True) -> list[str]:
+    """Every problem of the settings (:func:`~lambda_dynamodb.config.validation.settings_problems`);
+    once they are sound (and with ``permissions``), every call the grant does not cover.
+
+    Here rather than in :mod:`lambda_dynamodb.config.validation`, which does not import the code
+    analysis: the permission check is the one rule that reads the function's code.
+    """
+    problems = settings_problems(settings)
+    if permissions and not problems and is_checkable(settings):
+        problems += permission_plan(settings).errors
+    return problems
+
+
+def validate(settings: LambdaDynamoDbSettings) -> None:
+    """Raise one :class:`~lambda_dynamodb.config.errors.ConfigurationError` listing every problem of
+    ``settings``, the calls of the function's code its grant does not cover included."""
+    raise_if_any(validation_problems(settings))

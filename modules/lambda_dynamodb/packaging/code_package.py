@@ -240,14 +240,36 @@ def package_summary(settings: FunctionSettings, cache_dir: Path | None = None) -
 
 
 def _summary(what: str, path: Path) -> str:
+    return zip_summary(path).line(what)
+
+
+@dataclass(frozen=True)
+class ZipSummary:
+    """What a zip holds: its files, sizes and SHA-256 (what the permissions manifest records)."""
+
+    files: int
+    zipped_bytes: int
+    unzipped_bytes: int
+    sha256: str
+
+    @property
+    def code_sha256(self) -> str:
+        """Base64 of the SHA-256: what Lambda reports as ``CodeSha256``."""
+        return as_base64(bytes.fromhex(self.sha256))
+
+    def line(self, what: str) -> str:
+        """The summary line ``make permissions`` prints (``what``: "function zip", "layer zip", ...)."""
+        return (
+            f"{what}: {self.files} files, {_mb(self.zipped_bytes)} zipped, {_mb(self.unzipped_bytes)} unzipped, "
+            f"SHA-256 {self.sha256} (CodeSha256 {self.code_sha256})"
+        )
+
+
+def zip_summary(path: Path) -> ZipSummary:
     with zipfile.ZipFile(path) as bundle:
         infos = [info for info in bundle.infolist() if not info.is_dir()]
-    unzipped = sum(info.file_size for info in infos)
-    digest = hashlib.sha256(path.read_bytes()).digest()
-    return (
-        f"{what}: {len(infos)} files, {_mb(path.stat().st_size)} zipped, {_mb(unzipped)} unzipped, "
-        f"SHA-256 {digest.hex()} (CodeSha256 {as_base64(digest)})"
-    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return ZipSummary(len(infos), path.stat().st_size, sum(info.file_size for info in infos), digest)
 
 
 def _dependencies(settings: FunctionSettings, source: Path, cache: Path) -> Installed | None:

@@ -13,21 +13,21 @@ found in the plan before anything is applied:
   them behind, blocking the deletion of the subnet or security group. It takes two applies:
   the function first, then the policy.
 
-`make plan` puts them at the top of plan.md; `make deploy` refuses an update that has any.
+The review (:mod:`lambda_dynamodb.review.summary`) puts them at the top of plan.md; `make deploy`
+refuses an update that has any. Policies are matched by :mod:`lambda_dynamodb.iam.evaluation`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from lambda_dynamodb.config.enums import TracingMode
 from lambda_dynamodb.iam.evaluation import allows
 from lambda_dynamodb.iam.lambda_service import Feature, Requirement, ServiceUse, log_group_name, requirements
 from lambda_dynamodb.iam.policy import ArnContext
+from lambda_dynamodb.review.plan_file import Json, arn_context
 
-Json = Mapping[str, Any]
 TABLE, FUNCTION, POLICY = "aws_dynamodb_table", "aws_lambda_function", "aws_iam_policy"
 #: What Lambda still does with the role after a feature is removed, while it moves the function
 #: off it: deleting its VPC network interfaces, reading its environment until the new one is in
@@ -67,7 +67,7 @@ def _ttl(attributes: Json | None) -> Json:
 
 
 def _order_findings(plan: Json, updates: list[Json]) -> Iterator[str]:
-    context = plan_arn_context(plan)
+    context = arn_context(plan)
     before_policies, after_policies = _policies(plan, "before"), _policies(plan, "after")
     if context is None or not before_policies:
         return
@@ -110,15 +110,3 @@ def _policies(plan: Json, side: str) -> list[Json]:
 def _allowed(documents: list[Json], requirement: Requirement, context: ArnContext) -> bool:
     return any(allows(document, requirement.action, requirement.resource.render(context)) for document in documents)
 
-
-def plan_arn_context(plan: Json) -> ArnContext | None:
-    """Partition, region and account as the plan read them (its data sources), if it did."""
-    values = {
-        entry["type"]: entry.get("values", {})
-        for entry in plan.get("prior_state", {}).get("values", {}).get("root_module", {}).get("resources", [])
-        if entry.get("mode") == "data"
-    }
-    try:
-        return ArnContext(values["aws_partition"]["partition"], values["aws_region"]["name"], values["aws_caller_identity"]["account_id"])
-    except KeyError:
-        return None

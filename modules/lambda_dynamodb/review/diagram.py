@@ -1,18 +1,21 @@
 """The stack as a Graphviz digraph, from a Terraform plan's planned values: pure, deterministic.
 
 Function, role, policy, table and log group, with "runs as" and "attached" edges from the
-plan's references and permission edges labeled with the actions the planned policy allows.
+plan's references and permission edges labeled with the actions the planned policy allows
+(matched by :mod:`lambda_dynamodb.iam.evaluation`, IAM's own wildcards).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from fnmatch import fnmatchcase
 
-from lambda_dynamodb.review.summary import NAME_ATTRIBUTES, STACK, Grant, Json, grants, text_or_none
-from lambda_dynamodb.iam.policy import Effect
+from lambda_dynamodb.iam.evaluation import Grant, acts_on_service, reaches
+from lambda_dynamodb.iam.policy import ArnContext, Effect
+from lambda_dynamodb.review.iam_diff import policy_grants
+from lambda_dynamodb.review.plan_file import Json, arn_context, module_resources
+from lambda_dynamodb.review.summary import NAME_ATTRIBUTES, text_or_none
 
 
 # --- the architecture diagram (pure) ---------------------------------------------------------
@@ -71,9 +74,9 @@ class Edge:
 
 def diagram_nodes(plan: Json) -> tuple[Node, ...]:
     """The drawn resources as planned (what exists after apply), in kind then address order."""
-    context = _arn_context(plan)
+    context = arn_context(plan)
     nodes = []
-    for resource in _module_resources(plan.get("planned_values", {}).get("root_module", {})):
+    for resource in module_resources(plan.get("planned_values", {}).get("root_module", {})):
         if resource.get("mode") != "managed" or resource["type"] not in {kind.value for kind in NodeKind}:
             continue
         kind, values = NodeKind(resource["type"]), resource.get("values") or {}
@@ -83,36 +86,13 @@ def diagram_nodes(plan: Json) -> tuple[Node, ...]:
     return tuple(sorted(nodes, key=lambda node: (order.index(node.kind), node.address)))
 
 
-def _module_resources(module: Json) -> Iterator[Json]:
-    yield from module.get("resources", [])
-    for child in module.get("child_modules", []):
-        yield from _module_resources(child)
-
-
-def _arn_context(plan: Json) -> dict[str, str]:
-    """Partition, region and account from the data sources the plan read (the stack builds its ARNs from them)."""
-    wanted = {
-        "aws_partition": ("partition", "partition"),
-        "aws_region": ("region", "name"),
-        "aws_caller_identity": ("account", "account_id"),
-    }
-    context = {}
-    for resource in _module_resources(plan.get("prior_state", {}).get("values", {}).get("root_module", {})):
-        if resource.get("mode") == "data" and resource["type"] in wanted:
-            key, attribute = wanted[resource["type"]]
-            value = (resource.get("values") or {}).get(attribute)
-            if isinstance(value, str):
-                context[key] = value
-    return context
-
-
-def _arn(kind: NodeKind, name: str, values: Json, context: Mapping[str, str]) -> str | None:
+def _arn(kind: NodeKind, name: str, values: Json, context: ArnContext | None) -> str | None:
     if isinstance(values.get("arn"), str):
         return str(values["arn"])
     template = STYLES[kind].arn_format
-    if template is None or set(context) != {"partition", "region", "account"}:
+    if template is None or context is None:
         return None
-    return template.format(name=name, **context)
+    return template.format(name=name, partition=context.partition, region=context.region, account=context.account)
 
 
 def diagram_edges(plan: Json, nodes: Sequence[Node]) -> tuple[Edge, ...]:
@@ -144,7 +124,7 @@ def _references(resource: Json | None, attribute: str, nodes: Mapping[str, Node]
 
 
 def _permission_edges(policy: Node, nodes: Sequence[Node]) -> set[Edge]:
-    allowed = [grant for grant in grants(text_or_none(policy.values.get("policy"))) if grant.effect is Effect.ALLOW]
+    allowed = [grant for grant in policy_grants(text_or_none(policy.values.get("policy"))) if grant.effect is Effect.ALLOW]
     edges = set()
     for target in nodes:
         actions = sorted({grant.action for grant in allowed if target.arn and _allows_on(grant, target.arn, target.kind)})
@@ -155,16 +135,12 @@ def _permission_edges(policy: Node, nodes: Sequence[Node]) -> set[Edge]:
 
 def _allows_on(grant: Grant, arn: str, kind: NodeKind) -> bool:
     """Does ``grant`` reach the resource ``arn`` (or one of its sub-resources: indexes, log streams)?"""
-    service = arn.split(":")[2]
     # An action acts only on its own service's resources: logs:CreateLogGroup on "*" is no table access.
-    if not (grant.action == "*" or grant.action.split(":")[0] == service):
-        return False
-    pattern, separator = grant.resource, STYLES[kind].subresource_separator
-    return fnmatchcase(arn, pattern) or pattern.startswith(arn + separator) or fnmatchcase(f"{arn}{separator}*", pattern)
+    return acts_on_service(grant, arn.split(":")[2]) and reaches(grant, arn, STYLES[kind].subresource_separator)
 
 
-def dot_source(plan: Json, stack: str = STACK) -> str:
-    """The stack as a Graphviz digraph: same plan in, same bytes out."""
+def dot_source(plan: Json, stack: str) -> str:
+    """The stack as a Graphviz digraph titled ``stack``: same plan in, same bytes out."""
     nodes = diagram_nodes(plan)
     lines = [
         f"digraph {_quote(stack)} {{",

@@ -1,23 +1,23 @@
 """A reviewer's summary of a Terraform plan (`terraform show -json`): pure, no Terraform needed.
 
 Replacements first (a replaced table is an empty table), and what AWS would refuse or leave
-half done (see :mod:`plan_checks`), then the counts, every resource change, and the IAM
-permissions added or removed as action x resource.
+half done (see :mod:`lambda_dynamodb.review.aws_checks`), then the counts, every resource
+change, and the IAM permissions added or removed as action x resource
+(:mod:`lambda_dynamodb.review.iam_diff`) with why the role has each
+(:mod:`lambda_dynamodb.review.why`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from lambda_dynamodb.iam.policy import Effect
 from lambda_dynamodb.review.aws_checks import aws_findings
-
-STACK = "lambda-dynamodb"
-Json = Mapping[str, Any]
+from lambda_dynamodb.review.iam_diff import PermissionDiff, UnknownPolicy, action_text, permission_diffs, resource_text
+from lambda_dynamodb.review.plan_file import Json
+from lambda_dynamodb.review.why import WhyColumn
 
 
 # --- resource changes (pure) -----------------------------------------------------------------
@@ -155,99 +155,14 @@ def counts(changes: Iterable[ResourceChange]) -> Counts:
     )
 
 
-# --- IAM permissions (pure) ------------------------------------------------------------------
-
-
-#: Resource types whose `policy` attribute is an IAM permissions document.
-POLICY_TYPES = frozenset({"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"})
-
-
-class PermissionChange(Enum):
-    ADDED = "added"
-    REMOVED = "removed"
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One action on one resource pattern, as one statement of a policy allows (or denies) it."""
-
-    action: str
-    resource: str
-    effect: Effect = Effect.ALLOW
-
-    def action_text(self) -> str:
-        return self.action if self.effect is Effect.ALLOW else f"{self.action} (Deny)"
-
-
-@dataclass(frozen=True)
-class PermissionDiff:
-    change: PermissionChange
-    grant: Grant
-    policy: str
-
-
-def grants(document: str | None) -> frozenset[Grant]:
-    """The (action, resource, effect) triples of an IAM policy JSON document (None: no policy)."""
-    if not document:
-        return frozenset()
-    statements = json.loads(document).get("Statement", [])
-    if isinstance(statements, dict):  # IAM allows a single statement without a list
-        statements = [statements]
-    return frozenset(
-        Grant(action, resource, Effect(statement.get("Effect", "Allow")))
-        for statement in statements
-        for action in _statement_list(statement, "Action")
-        for resource in _statement_list(statement, "Resource")
-    )
-
-
-def _statement_list(statement: Json, key: str) -> list[str]:
-    """Action/Resource as a list (IAM allows a string); NotAction/NotResource marked as such."""
-    if key in statement:
-        value = statement[key]
-        return [value] if isinstance(value, str) else list(value)
-    negated = statement.get(f"Not{key}", [])
-    return [f"NOT {item}" for item in ([negated] if isinstance(negated, str) else negated)]
-
-
-@dataclass(frozen=True)
-class UnknownPolicy:
-    """A policy whose planned document Terraform only knows after apply."""
-
-    address: str
-    policy: str
-
-
-def permission_diffs(plan: Json) -> tuple[tuple[PermissionDiff, ...], tuple[UnknownPolicy, ...]]:
-    """Every grant added or removed by the plan's policies; and the policies not known until apply."""
-    diffs: list[PermissionDiff] = []
-    unknown: list[UnknownPolicy] = []
-    for entry in plan.get("resource_changes", []):
-        if entry.get("mode") != "managed" or entry["type"] not in POLICY_TYPES:
-            continue
-        change = entry["change"]
-        before, after = change.get("before") or {}, change.get("after") or {}
-        name = after.get("name") or before.get("name") or entry["address"]
-        if (change.get("after_unknown") or {}).get("policy") is True:
-            unknown.append(UnknownPolicy(entry["address"], name))
-            continue
-        old, new = grants(before.get("policy")), grants(after.get("policy"))
-        diffs += [PermissionDiff(PermissionChange.ADDED, grant, name) for grant in new - old]
-        diffs += [PermissionDiff(PermissionChange.REMOVED, grant, name) for grant in old - new]
-    order = list(PermissionChange)
-    diffs.sort(key=lambda d: (order.index(d.change), d.grant.resource, d.grant.action, d.grant.effect.value, d.policy))
-    return tuple(diffs), tuple(sorted(unknown, key=lambda u: u.address))
-
-
 # --- the review (pure) -----------------------------------------------------------------------
 
 
-#: (action, resource) -> why the role has it (``make permissions``' "why"), for the IAM table.
-Reasons = Mapping[tuple[str, str], str]
+def summary_markdown(plan: Json, stack: str, why: WhyColumn | None = None) -> str:
+    """plan.md: replacements first, then counts, every resource change, and the IAM diff.
 
-
-def summary_markdown(plan: Json, stack: str = STACK, reasons: Reasons | None = None) -> str:
-    """plan.md: replacements first, then counts, every resource change, and the IAM diff."""
+    ``stack`` is the title (the planned stack's name); ``why`` fills the IAM table's why column.
+    """
     changes = resource_changes(plan)
     total = counts(changes)
     lines = [f"# Plan review: {stack}", ""]
@@ -257,7 +172,7 @@ def summary_markdown(plan: Json, stack: str = STACK, reasons: Reasons | None = N
     lines += [_counts_line(total), "", "## Resource changes", ""]
     lines += _resource_table(changes) if changes else ["No resource changes."]
     lines += ["", "## IAM permissions", ""]
-    lines += _permissions_section(*permission_diffs(plan), reasons or {})
+    lines += _permissions_section(*permission_diffs(plan), why or WhyColumn())
     return "\n".join(lines) + "\n"
 
 
@@ -306,22 +221,18 @@ def _details(change: ResourceChange) -> str:
     return "; ".join(parts)
 
 
-def _why(diff: PermissionDiff, reasons: Reasons) -> str:
-    if diff.change is PermissionChange.REMOVED:
-        return "no longer granted"
-    return _cell(reasons.get((diff.grant.action, diff.grant.resource), ""))
-
-
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _permissions_section(diffs: Sequence[PermissionDiff], unknown: Sequence[UnknownPolicy], reasons: Reasons) -> list[str]:
+def _permissions_section(diffs: Sequence[PermissionDiff], unknown: Sequence[UnknownPolicy], why: WhyColumn) -> list[str]:
     lines = []
+    if diffs and why.unavailable:
+        lines += [f"The why column is unavailable: {why.unavailable}.", ""]
     if diffs:
         lines += ["| change | action | resource | policy | why |", "|---|---|---|---|---|"]
         lines += [
-            f"| {d.change.value} | `{d.grant.action_text()}` | `{d.grant.resource}` | {_cell(d.policy)} | {_why(d, reasons)} |"
+            f"| {d.change.value} | `{action_text(d.grant)}` | `{resource_text(d.grant)}` | {_cell(d.policy)} | {_cell(why.why(d))} |"
             for d in diffs
         ]
     elif not unknown:

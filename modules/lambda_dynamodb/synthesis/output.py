@@ -1,6 +1,6 @@
 """Synthesis that never leaves half-written output behind, and never replaces a folder it did not make.
 
-Every folder the project writes whole (``cdktf.out``, ``make plan``'s folder, ``tf_module.py
+Every folder the project writes whole (``cdktf.out``, ``make plan``'s folder, ``python -m tools.tf_module
 --outdir``) is staged beside its target and swapped in by :func:`replace_folder`, which writes a
 marker file (:data:`MARKER`) inside it. A folder is replaced only when it holds that marker (or is
 empty): a user's folder named by mistake (``CDKTF_OUTDIR=~/work``, ``PLAN_DIR=.``) is refused by

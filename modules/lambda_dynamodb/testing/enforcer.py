@@ -5,18 +5,19 @@ DynamoDB call against resource ``*``. So each request a boto3 session sends is t
 (action, resource) pairs IAM evaluates for it (``lambda_dynamodb.iam.dynamodb_operations``: the
 table, or the index, a transaction's item actions, a PartiQL statement's verb; a DynamoDB
 Streams call's stream, an SQS call's queue; any other service's call on ``*``), and each pair
-is evaluated against the role's policies as deployed with moto's IAM policy evaluator
-(``moto.iam.access_control.IAMPolicy``). A denied call never reaches the emulator: it gets
-AWS's ``AccessDeniedException``, with AWS's message, like the function would in AWS.
+is evaluated against the role's policies (as deployed, or as synthesized) with the project's
+IAM matcher (:mod:`lambda_dynamodb.iam.evaluation`, checked against moto's). A denied call
+never reaches the emulator: it gets AWS's ``AccessDeniedException``, with AWS's message, like
+the function would in AWS.
 
 Hooks: botocore's ``before-parameter-build`` (sees the API parameters: decides) and
 ``before-call`` (may answer instead of sending: denies). Both are registered on one session's
-event emitter; clients made from that session afterwards carry them.
+event emitter; clients made from that session afterwards carry them. The handler runner
+registers them on every session the process makes (:meth:`Enforcer.install_everywhere`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -54,11 +55,15 @@ class Policies:
         return ", ".join(name for name, _ in self.documents)
 
     def allows(self, action: str, resource: str) -> bool:
-        """IAM's rule across policies: any explicit Deny wins, otherwise some Allow is needed."""
-        from moto.iam.access_control import IAMPolicy, PermissionResult
+        """IAM's rule across policies: any explicit Deny wins, otherwise some Allow is needed.
 
-        results = [IAMPolicy(json.dumps(document)).is_action_permitted(action, resource) for _, document in self.documents]
-        return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
+        The role's policies are evaluated as one document (the same rule over all their
+        statements), by the project's one IAM matcher, :mod:`lambda_dynamodb.iam.evaluation`.
+        """
+        from lambda_dynamodb.iam.evaluation import allows, statements
+
+        merged = {"Statement": [s for _, document in self.documents for s in statements(document)]}
+        return allows(merged, action, resource)
 
 
 @dataclass
@@ -73,8 +78,26 @@ class Enforcer:
 
     def install(self, session: Any) -> None:
         """Hook a boto3 (or botocore) session: every client made from it afterwards is checked."""
-        session.events.register("before-parameter-build", self._decide)
-        session.events.register("before-call", self._refuse)
+        register = session.events.register if hasattr(session, "events") else session.register
+        register("before-parameter-build", self._decide)
+        register("before-call", self._refuse)
+
+    def install_everywhere(self) -> None:
+        """Hook every botocore session made from now on in this process (each boto3 session,
+        the default one included, makes one): no client the code makes escapes the policy.
+
+        For the process that runs a handler, and only it: the hook stays for its lifetime.
+        """
+        import botocore.session
+
+        made = botocore.session.Session.__init__
+        enforcer = self
+
+        def hooked(session: Any, *args: Any, **kwargs: Any) -> None:
+            made(session, *args, **kwargs)
+            enforcer.install(session)
+
+        botocore.session.Session.__init__ = hooked  # type: ignore[method-assign]
 
     def denied(self) -> list[CheckedCall]:
         return [call for call in self.calls if not call.allowed]

@@ -7,8 +7,12 @@
 3. The handler runs from that zip, unpacked, in a process of its own (Lambda invocation needs
    Docker, which the emulator's machines lack), with the function's environment, against the
    deployed table. Every AWS call it makes is evaluated against the deployed policy (see
-   ``iam_enforcer``); a call the policy does not allow is refused as AWS would refuse it.
+   :mod:`.enforcer`); a call the policy does not allow is refused as AWS would refuse it.
 4. Each answer is checked.
+
+Steps 1-2 are :func:`verify_deployed`, steps 3-4 :func:`run_deployed`, with the checks (events
+and what their answers must be) of the app's own handler: the sample app's are in this
+repository's run-book (``tools/smoke.py``), since they are its handler's protocol.
 """
 
 from __future__ import annotations
@@ -17,11 +21,6 @@ import base64
 import hashlib
 import json
 import os
-import subprocess
-import sys
-import tempfile
-import uuid
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,12 +29,10 @@ from typing import Any
 
 import boto3
 
-from lambda_dynamodb.testing.enforcer import Policies, assumed_role_principal, attached_policies
 from lambda_dynamodb.iam.lambda_service import ServiceUse, requirements
 from lambda_dynamodb.iam.policy import ArnContext
-
-TOOLS_DIR = Path(__file__).resolve().parent
-_SAMPLE_VALUES = {"S": "smoke-{token}", "N": "{number}", "B": b"smoke"}
+from lambda_dynamodb.testing.enforcer import Policies, assumed_role_principal, attached_policies
+from lambda_dynamodb.testing.invoke import FunctionIdentity, InvocationFailed, run_package
 
 
 class SmokeTestFailed(AssertionError):
@@ -53,8 +50,24 @@ class SmokeResult:
         return f"{self.checks} smoke checks passed, {self.calls} AWS calls checked: all allowed by {self.policies}"
 
 
-def smoke_test(function_name: str, stack_dir: Path, report: Callable[[str], None] = print) -> SmokeResult:
-    """Check the deployed code and policy, then run put/get/query/scan/update (and a refused overwrite)."""
+Check = tuple[str, Any, Callable[[Any], bool]]
+"""A smoke check: its name, the event the handler gets, what its answer must satisfy."""
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    """A deployed function whose code and role were checked: what :func:`run_deployed` runs."""
+
+    config: Mapping[str, Any]
+    package: Path
+    policies: Policies
+
+
+def verify_deployed(function_name: str, stack_dir: Path, report: Callable[[str], None] = print) -> DeployedFunction:
+    """Steps 1 and 2: the deployed code is the stack's zip, and its role allows what Lambda does with it.
+
+    boto3's default session (its ``AWS_*`` environment) names where the function is deployed.
+    """
     config = boto3.client("lambda").get_function_configuration(FunctionName=function_name)
     variables = config.get("Environment", {}).get("Variables", {})
     report(f"function {config['FunctionName']}: handler {config['Handler']}, runtime {config['Runtime']}, environment {variables}")
@@ -65,13 +78,12 @@ def smoke_test(function_name: str, stack_dir: Path, report: Callable[[str], None
     policies = attached_policies(boto3.client("iam"), role_name)
     needs = _check_lambda_requirements(config, policies)
     report(f"ok  {policies.names} allows the {needs} calls Lambda makes with {role_name}")
-    table_name = variables.get("TABLE_NAME") or _fail("the function's environment has no TABLE_NAME")
-    key = _sample_key(table_name)
-    checks = _checks(key, next(iter(key)))
-    try:
-        result = run_handler(package, config, policies, [event for _, event, _ in checks])
-    finally:
-        boto3.resource("dynamodb").Table(table_name).delete_item(Key=key)
+    return DeployedFunction(config, package, policies)
+
+
+def run_deployed(function: DeployedFunction, checks: list[Check], report: Callable[[str], None] = print) -> SmokeResult:
+    """Steps 3 and 4: the handler on each check's event, from the deployed zip, the deployed policy enforced."""
+    result = run_handler(function.package, function.config, function.policies, [event for _, event, _ in checks])
     report(f"ok  the handler ran from the deployed zip, with its own {', '.join(result['packaged'])}")
     for (name, _, expect), answer in zip(checks, result["answers"]):
         if not expect(answer):
@@ -79,7 +91,7 @@ def smoke_test(function_name: str, stack_dir: Path, report: Callable[[str], None
         report(f"ok  {name}")
     if result["denials"]:
         _fail("\n".join(result["denials"]))
-    return SmokeResult(len(checks), len(result["calls"]), policies.names)
+    return SmokeResult(len(checks), len(result["calls"]), function.policies.names)
 
 
 def deployed_package(stack_dir: Path, function_name: str) -> Path:
@@ -109,77 +121,31 @@ def _check_lambda_requirements(config: Mapping[str, Any], policies: Policies) ->
 
 
 def run_handler(package: Path, config: Mapping[str, Any], policies: Policies, events: list[Any]) -> dict[str, Any]:
-    """The handler, run from ``package`` unpacked, in its own process, with IAM enforced."""
-    with tempfile.TemporaryDirectory(prefix="smoke-") as work:
-        code_dir = Path(work) / "code"
-        with zipfile.ZipFile(package) as bundle:
-            bundle.extractall(code_dir)
-        arn = config["FunctionArn"].split(":")
-        request = {
-            "code_dir": str(code_dir),
-            "handler": config["Handler"],
-            "events": events,
-            "policies": [list(p) for p in policies.documents],
-            "principal": assumed_role_principal(config["Role"], config["FunctionName"]),
-            "account": arn[4],
-            "function": {
-                "name": config["FunctionName"],
-                "arn": config["FunctionArn"],
-                "memory_mb": config["MemorySize"],
-                "timeout_seconds": config["Timeout"],
-            },
-        }
-        (Path(work) / "request.json").write_text(json.dumps(request))
-        env = {**os.environ, **config.get("Environment", {}).get("Variables", {})}
-        env.update(AWS_LAMBDA_FUNCTION_NAME=config["FunctionName"], AWS_REGION=arn[3], AWS_DEFAULT_REGION=arn[3])
-        command = [sys.executable, str(TOOLS_DIR / "handler_runner.py"), f"{work}/request.json", f"{work}/result.json"]
-        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-        if run.returncode != 0:
-            _fail(f"the handler from {package.name} failed to run:\n{run.stderr[-3000:]}")
-        result: dict[str, Any] = json.loads((Path(work) / "result.json").read_text())
-        result["packaged"] = _packaged_modules(code_dir, result.pop("modules"))
-    return result
+    """The handler, run from ``package`` unpacked, in its own process, with IAM enforced.
 
-
-def _packaged_modules(code_dir: Path, modules: Mapping[str, str | None]) -> list[str]:
-    """The top-level modules the handler imported from the zip; none may come from elsewhere."""
-    packaged = {path.name.removesuffix(".py") for path in code_dir.iterdir() if not path.name.endswith(".dist-info")}
-    imported = {name.split(".")[0]: path for name, path in modules.items() if path}
-    strays = sorted(name for name, path in imported.items() if name in packaged and not path.startswith(str(code_dir)))
-    if strays:
-        _fail(f"{', '.join(strays)} came from this environment, not from the deployed zip")
-    return sorted(name for name in imported if name in packaged)
-
-
-Check = tuple[str, dict[str, Any], Callable[[dict[str, Any]], bool]]
-
-
-def _checks(key: dict[str, Any], partition_name: str) -> list[Check]:
-    item = {**key, "note": "hello"}
-    return [
-        ("put a new item", {"action": "put", "item": item}, lambda a: a["ok"] and a["item"]["note"] == "hello"),
-        ("get it back", {"action": "get", "key": key}, lambda a: a["ok"] and a["found"] and a["item"]["note"] == "hello"),
-        (
-            "query its partition",
-            {"action": "query", "partition_key": {"name": partition_name, "value": key[partition_name]}},
-            lambda a: a["ok"] and a["count"] == 1,
-        ),
-        ("scan the table", {"action": "scan", "limit": 100}, lambda a: a["ok"] and a["count"] >= 1),
-        ("update it", {"action": "update", "key": key, "set": {"note": "updated"}}, lambda a: a["ok"] and a["item"]["note"] == "updated"),
-        ("refuse to overwrite it", {"action": "put", "item": item}, lambda a: not a["ok"] and a["error"]["type"] == "BadRequest"),
-    ]
-
-
-def _sample_key(table_name: str) -> dict[str, Any]:
-    table = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]
-    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-    token = uuid.uuid4().hex[:12]
-    key: dict[str, Any] = {}
-    for element in table["KeySchema"]:
-        template = _SAMPLE_VALUES[types[element["AttributeName"]]]
-        value = template if isinstance(template, bytes) else template.format(token=token, number=int(token, 16) % 10**9)
-        key[element["AttributeName"]] = int(value) if types[element["AttributeName"]] == "N" else value
-    return key
+    ``config``: the function's configuration as Lambda answers it (``GetFunctionConfiguration``);
+    the AWS settings (endpoint, credentials) are this process's ``AWS_*`` variables. A handler
+    that raises fails the smoke test.
+    """
+    arn = config["FunctionArn"].split(":")
+    identity = FunctionIdentity(
+        name=config["FunctionName"],
+        arn=config["FunctionArn"],
+        principal=assumed_role_principal(config["Role"], config["FunctionName"]),
+        account=arn[4],
+        memory_mb=config["MemorySize"],
+        timeout_seconds=config["Timeout"],
+    )
+    aws = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} | {"AWS_REGION": arn[3], "AWS_DEFAULT_REGION": arn[3]}
+    variables = dict(config.get("Environment", {}).get("Variables", {}))
+    try:
+        result = run_package(package, config["Handler"], events, policies, identity, {**aws, **variables})
+    except InvocationFailed as error:
+        return _fail(str(error))
+    if result.errors:
+        shown = "\n".join(f"{e['errorType']}: {e['errorMessage']}" for e in result.errors)
+        _fail(f"the handler from {package.name} failed to run:\n{shown}\n{result.logs[-3000:]}")
+    return {"answers": result.answers, "calls": result.calls, "denials": result.denials, "packaged": result.packaged}
 
 
 @contextmanager

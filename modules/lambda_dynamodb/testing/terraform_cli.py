@@ -1,9 +1,11 @@
-"""Terraform CLI configuration for this project: the offline provider mirror when it exists.
+"""Terraform CLI configuration: the offline provider mirror when it exists.
 
-On machines with the preinstalled mirror (``/opt/tf-plugins``) Terraform installs the AWS
-provider from it and never asks the registry; elsewhere the config is the registry default.
+On machines with a provider mirror (``/opt/tf-plugins``, or the folder ``TF_PROVIDER_MIRROR``
+names) Terraform installs the hashicorp providers from it and never asks the registry;
+elsewhere the config is the registry default. The pytest plugin's ``terraform_cli_config``
+fixture and :func:`lambda_dynamodb.testing.assert_valid_terraform` use it.
 
-    python tools/terraform_cli.py PATH   # writes the config to PATH and prints PATH
+    python -m lambda_dynamodb.testing.terraform_cli PATH   # writes the config to PATH and prints PATH
 """
 
 from __future__ import annotations
