@@ -6,6 +6,7 @@ process, and each configuration's JSON is cached for the whole session.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -301,3 +302,25 @@ def attached_policy_document(deployment: Deployment, role_name: str) -> dict[str
     (attached,) = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
     policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
     return iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"]
+
+
+# --- the example service, synthesized once (test_manifest, test_example_roles) ------------------
+
+
+def example_module() -> Any:
+    """The example service's main.py (its folder is its own project, not a package)."""
+    spec = importlib.util.spec_from_file_location("orders_service_main", PROJECT_DIR / "examples" / "orders-service" / "main.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def example_stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example service, synthesized once (in this process, from the project's folder)."""
+    out = tmp_path_factory.mktemp("manifest-example") / "cdktf.out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(PROJECT_DIR)  # the rows name files relative to where the synthesis runs
+        example_module().build_app(out).synth()
+    return out / "stacks" / "orders-service"

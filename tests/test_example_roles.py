@@ -15,7 +15,6 @@ from lambda_dynamodb import ArnContext, PolicyDocument
 from lambda_dynamodb.iam.permissions import Verdict, function_plan
 
 from conftest import PROJECT_DIR
-from test_manifest import example_stack_dir  # noqa: F401  (the session fixture)
 
 CONTEXT = ArnContext("aws", "eu-west-1", "123456789012")
 #: The queue's ARN is a reference in the stack; parliament needs a concrete ARN.
@@ -27,7 +26,7 @@ FUNCTIONS = ("orders-sync", "orders-stream", "orders-intake", "orders-http")
 def service(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from lambda_dynamodb.constructs.checks import functions
 
-    from test_manifest import example_module
+    from conftest import example_module
 
     app = example_module().build_app(tmp_path_factory.mktemp("orders-service") / "cdktf.out")
     return {function.settings.name: function for function in functions(app)}

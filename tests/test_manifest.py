@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import shutil
 import zipfile
@@ -19,30 +18,10 @@ from lambda_dynamodb.synthesis.manifest import FILE_NAME, SCHEMA, VERSION, Manif
 
 from conftest import PROJECT_DIR
 
-EXAMPLE_DIR = PROJECT_DIR / "examples" / "orders-service"
 HANDLER = "import os\nimport boto3\n\nTABLE = boto3.resource('dynamodb').Table(os.environ['TABLE_NAME'])\n\n"
 
 
 # --- synthesized apps ------------------------------------------------------------------------
-
-
-def example_module() -> Any:
-    """The example service's main.py (its folder is its own project, not a package)."""
-    spec = importlib.util.spec_from_file_location("orders_service_main", EXAMPLE_DIR / "main.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def example_stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example service, synthesized once (in this process, from the project's folder)."""
-    out = tmp_path_factory.mktemp("manifest-example") / "cdktf.out"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(PROJECT_DIR)  # the rows name files relative to where the synthesis runs
-        example_module().build_app(out).synth()
-    return out / "stacks" / "orders-service"
 
 
 def code_folder(tmp: Path, body: str) -> Path:

@@ -349,7 +349,7 @@ def test_an_app_of_two_stacks_needs_a_stack_name(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_stacks_says_to_synthesize(tmp_path: Path) -> None:
-    with pytest.raises(StackError, match="holds no synthesized stack .*: synthesize the app first"):
+    with pytest.raises(StackError, match="no synthesized stack .*: run cdktf synth first"):
         SynthesizedApp(tmp_path).stack()
 
 

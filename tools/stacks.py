@@ -14,6 +14,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from lambda_dynamodb.synthesis.manifest import ManifestError, stack_folders
+
 MANIFEST = "manifest.json"
 STACK_FILE = "cdk.tf.json"
 
@@ -67,21 +69,16 @@ class SynthesizedStack:
 
 
 def synthesized_stacks(outdir: Path) -> list[SynthesizedStack]:
-    """Every stack of ``outdir/manifest.json``, in the manifest's order."""
-    manifest = outdir / MANIFEST
+    """Every stack of ``outdir/manifest.json``, in the manifest's order (the package reads it)."""
+    if not (outdir / MANIFEST).is_file():
+        raise StackError(f"{outdir / MANIFEST} is missing: nothing was synthesized into {outdir} (synthesize the app first: make synth)")
     try:
-        listed = json.loads(manifest.read_text()).get("stacks")
-    except FileNotFoundError:
-        raise StackError(f"{manifest} is missing: nothing was synthesized into {outdir} (synthesize the app first: make synth)") from None
-    except (ValueError, AttributeError) as error:
-        raise StackError(f"{manifest} is not CDKTF's manifest ({error}): synthesize again") from None
-    if not isinstance(listed, dict) or not listed:
-        raise StackError(f"{manifest} lists no stack: the app synthesized none")
-    return [
-        SynthesizedStack(name, outdir / str(entry.get("workingDirectory") or Path("stacks") / name))
-        for name, entry in listed.items()
-        if isinstance(entry, dict)
-    ]
+        folders = stack_folders(outdir)
+    except ManifestError as error:
+        raise StackError(str(error)) from None
+    if not folders:
+        raise StackError(f"{outdir / MANIFEST} lists no stack: the app synthesized none")
+    return [SynthesizedStack(name, folder) for name, folder in folders.items()]
 
 
 def local_states(stacks: list[SynthesizedStack]) -> list[Path]:

@@ -18,10 +18,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from lambda_dynamodb.synthesis.manifest_model import FILE_NAME
+from lambda_dynamodb.synthesis.manifest import ManifestError, stack_folders
 from lambda_dynamodb.testing.references import READABLE_TARGET, Target, readable, resolve
 from lambda_dynamodb.testing.statements import PolicySource, external_policies, find_statements, role_policies
 
-MANIFEST_FILE = "lambda-dynamodb.permissions.json"
 #: The region of a stack whose provider names none (Terraform would take AWS_REGION).
 DEFAULT_REGION = "us-east-1"
 #: The account ARNs are resolved in: moto's default account (the emulator's).
@@ -102,7 +103,7 @@ class SynthesizedStack:
     @cached_property
     def manifest(self) -> Any:
         """The permissions manifest (``lambda_dynamodb.synthesis.manifest.Manifest``); None without one."""
-        if not (self.dir / MANIFEST_FILE).is_file():
+        if not (self.dir / FILE_NAME).is_file():
             return None
         from lambda_dynamodb.synthesis.manifest import load
 
@@ -176,10 +177,11 @@ class SynthesizedApp:
 
     @cached_property
     def stacks(self) -> dict[str, SynthesizedStack]:
-        folder = self.outdir / "stacks"
-        if not folder.is_dir():
-            raise StackError(f"{self.outdir} holds no synthesized stack (no stacks/ folder): synthesize the app first")
-        return {d.name: SynthesizedStack(d) for d in sorted(folder.iterdir()) if (d / "cdk.tf.json").is_file()}
+        try:
+            folders = stack_folders(self.outdir)
+        except ManifestError as error:
+            raise StackError(str(error)) from None
+        return {name: SynthesizedStack(d) for name, d in folders.items() if (d / "cdk.tf.json").is_file()}
 
     def stack(self, name: str | None = None) -> SynthesizedStack:
         """The stack named ``name``; without a name, the app's only stack."""
