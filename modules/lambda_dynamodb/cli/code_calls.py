@@ -28,6 +28,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from lambda_dynamodb.analysis import CodeAnalysis, CodeCall, Unresolved, analyse
+from lambda_dynamodb.cli.arguments import command_parser
 from lambda_dynamodb.cli.errors import CommandError
 from lambda_dynamodb.config.errors import ConfigurationError, problem
 
@@ -40,12 +41,7 @@ _HANDLER = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", re.ASCII)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "code-calls",
-        help="the DynamoDB calls of one folder of function code, with file:line",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser(subparsers, "code-calls", "the DynamoDB calls of one folder of function code, with file:line", __doc__)
     parser.add_argument("source_dir", metavar="SOURCE_DIR", type=Path, help="the function's code")
     parser.add_argument("--handler", metavar="MODULE.FUNCTION", help="count only what this function reaches (default: every function)")
     parser.add_argument(

@@ -22,9 +22,9 @@ import re
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from pathlib import Path
 from typing import TextIO
 
+from lambda_dynamodb.cli.arguments import add_outdir, command_parser
 from lambda_dynamodb.cli.errors import CommandError
 from lambda_dynamodb.iam.permissions import Verdict
 from lambda_dynamodb.packaging.code_package import ZipSummary
@@ -51,13 +51,8 @@ class Format(str, Enum):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "permissions",
-        help="every permission of every function's role: action, resource, why, verdict",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"), help="the synthesized app (default: ./cdktf.out)")
+    parser = command_parser(subparsers, "permissions", "every permission of every function's role: action, resource, why, verdict", __doc__)
+    add_outdir(parser)
     parser.add_argument("--stack", help="one stack (default: every stack with a manifest)")
     parser.add_argument("--format", choices=[f.value for f in Format], default=Format.TABLE.value, help="default: table")
     parser.set_defaults(run=run)

@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from lambda_dynamodb.cli.arguments import add_outdir, command_parser
 from lambda_dynamodb.cli.errors import CommandError
 from lambda_dynamodb.review.files import GraphvizError
 from lambda_dynamodb.review.plan_file import PlanFileError
@@ -24,14 +25,9 @@ from lambda_dynamodb.synthesis.output import FolderError
 
 
 def register(subparsers: Any) -> None:
-    command = subparsers.add_parser(
-        "review",
-        help="the plan review (plan.md, architecture.svg) of a `terraform show -json` plan",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    command = command_parser(subparsers, "review", "the plan review (plan.md, architecture.svg) of a `terraform show -json` plan", __doc__)
     command.add_argument("plan_json", metavar="PLAN_JSON", type=Path, help="`terraform show -json PLANFILE` output")
-    command.add_argument("--outdir", type=Path, default=Path("cdktf.out"), help="the synthesized app (default ./cdktf.out)")
+    add_outdir(command)
     command.add_argument("--stack", help="the planned stack (default: the stack whose manifest names the plan's roles)")
     command.add_argument("--out", type=Path, default=Path("plan"), help="the folder to write the review into (default ./plan)")
     command.set_defaults(run=run)
