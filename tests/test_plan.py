@@ -33,6 +33,8 @@ import main
 from lambda_dynamodb.iam.evaluation import Grant
 from lambda_dynamodb.review import diagram
 from lambda_dynamodb.review.iam_diff import policy_grants
+from lambda_dynamodb.review.manifests import PlannedStack
+from lambda_dynamodb.review.model import assemble
 from lambda_dynamodb.review.summary import summary_markdown
 from lambda_dynamodb.review.why import WhyColumn, WhyRow
 from tools import emulator, plan
@@ -116,7 +118,7 @@ FN_LOGS_ARN = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/Fn:*"
 
 
 def review_of(plan: dict[str, Any], why: WhyColumn | None = None) -> str:
-    return summary_markdown(plan, "s", why)
+    return summary_markdown(assemble(plan, PlannedStack("s", why or WhyColumn())))
 
 
 def test_removed_permissions_are_listed_as_removed() -> None:

@@ -190,7 +190,7 @@ def proofs(check: Path) -> dict[str, Answer]:
 def names_the_sample(text: str) -> list[str]:
     """The sample app's names in ``text``, its stack ``lambda-dynamodb`` included (not the command's name)."""
     found = [name for name in SAMPLE_NAMES if name in text]
-    return found + re.findall(r"(?<![\w.-])lambda-dynamodb(?![\w.-])(?! (?:permissions|code-calls|review)\b)", text)
+    return found + re.findall(r"(?<![\w.-])lambda-dynamodb(?![\w.-])(?! (?:permissions|code-calls|review|run-task)\b)", text)
 
 
 def test_outside_app_is_a_copy_outside_the_repository(first_release: Path) -> None:

@@ -186,6 +186,20 @@ def test_handler_in_a_package_is_found_by_its_path(tmp_path) -> None:
         validate(with_function(source_dir=tmp_path, handler="pkg.missing.handler"))
 
 
+def test_a_handler_defined_in_a_packages_init_is_found(tmp_path) -> None:
+    # Lambda's Python runtime imports `pkg.handler`'s module `pkg`: its __init__.py.
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("def handler(event, context):\n    return {}\n")
+    validate(replace(with_function(source_dir=tmp_path, handler="pkg.handler"), check_code=False))
+
+
+def test_a_packages_init_must_define_the_handler(tmp_path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("def other(event, context):\n    return {}\n")
+    with pytest.raises(ConfigurationError, match="function.handler 'pkg.handler' is invalid: .*__init__.py"):
+        validate(replace(with_function(source_dir=tmp_path, handler="pkg.handler"), check_code=False))
+
+
 def test_handler_module_must_be_in_the_package(tmp_path) -> None:
     package = archive((PROJECT_DIR / "lambda").resolve())
     validate(replace(with_function(package=package, handler="handler.handler"), check_code=False))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -111,25 +112,17 @@ def start(
     running = current(state_dir)
     if running is not None and (port is None or running.port == port):
         return running, False
-    port = port or free_port()
-    if port_is_taken(port):
-        raise EmulatorError(f"port {port} on {HOST} is taken by another process: free it, or unset EMULATOR_PORT to use a free port")
-    state_dir.mkdir(parents=True, exist_ok=True)
-    recording = state_dir / RECORDING_FILE
-    # The recording holds every request body (the function's zip, its environment's values):
-    # readable by this user only, like a state file should be.
-    os.close(os.open(recording, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-    recording.chmod(0o600)
-    log = (state_dir / "emulator.log").open("wb")
-    env = {
-        **os.environ,
-        "MOTO_LAMBDA_CONCURRENCY_QUOTA": str(LAMBDA_CONCURRENCY_QUOTA),
-        "MOTO_ENABLE_RECORDING": "1",
-        "MOTO_RECORDER_FILEPATH": str(recording),
-    }
-    process = subprocess.Popen(
-        list(command or moto_command(port)), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-    )
+    if port is None and command is None:
+        # moto picks the port (0) and logs it: no window between probing a free port and binding
+        # it, in which another process (a parallel test worker's emulator) could take it and
+        # answer in its place.
+        process, recording = _launch(state_dir, moto_command(0))
+        port = _logged_port(process, state_dir, timeout)
+    else:
+        port = port or free_port()
+        if port_is_taken(port):
+            raise EmulatorError(f"port {port} on {HOST} is taken by another process: free it, or unset EMULATOR_PORT to use a free port")
+        process, recording = _launch(state_dir, list(command or moto_command(port)))
     emulator = Emulator(port=port, pid=process.pid)
     _wait_until_it_answers(process, emulator, state_dir, timeout)
     try:
@@ -139,6 +132,44 @@ def start(
         raise
     (state_dir / "emulator.json").write_text(json.dumps({"port": emulator.port, "pid": emulator.pid}))
     return Emulator(port=port, pid=process.pid, restored=restored), True
+
+
+def _launch(state_dir: Path, command: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    recording = state_dir / RECORDING_FILE
+    # The recording holds every request body (the function's zip, its environment's values):
+    # readable by this user only, like a state file should be.
+    os.close(os.open(recording, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    recording.chmod(0o600)
+    log = (state_dir / "emulator.log").open("wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=_moto_env(recording))
+    return process, recording
+
+
+#: What moto's server (werkzeug) logs once it listens: the port it was given, or the one it picked.
+_LISTENING = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
+
+
+def _logged_port(process: subprocess.Popen[bytes], state_dir: Path, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _LISTENING.search((state_dir / "emulator.log").read_bytes())
+        if found:
+            return int(found.group(1))
+        if process.poll() is not None:
+            raise EmulatorError(f"the emulator exited with code {process.returncode} before listening:\n{_log_tail(state_dir)}")
+        time.sleep(0.1)
+    _terminate(process.pid)
+    raise EmulatorError(f"the emulator did not say which port it listens on within {timeout:.0f} s:\n{_log_tail(state_dir)}")
+
+
+def _moto_env(recording: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MOTO_LAMBDA_CONCURRENCY_QUOTA": str(LAMBDA_CONCURRENCY_QUOTA),
+        "MOTO_ENABLE_RECORDING": "1",
+        "MOTO_RECORDER_FILEPATH": str(recording),
+    }
 
 
 def recorded_requests(state_dir: Path = STATE_DIR) -> int:

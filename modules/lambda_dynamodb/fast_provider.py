@@ -112,6 +112,10 @@ def install(warn: Callable[[str], None] | None = None, *, stacklevel: int = 2) -
     if PACKAGE in sys.modules:
         _warn_too_late(stacklevel)
         return False
+    if importlib.machinery.PathFinder.find_spec(PACKAGE) is None:
+        # No provider bindings at all (the run task's Lambda package, say): nothing to load, so
+        # nothing to warn about; the constructs would fail on import anyway, naming the package.
+        return False
     try:
         root = _verified_root()
     except FastLoadingUnavailable as reason:

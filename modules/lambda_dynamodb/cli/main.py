@@ -3,6 +3,7 @@
     lambda-dynamodb permissions [--outdir cdktf.out] [--stack NAME] [--format table|markdown|json]
     lambda-dynamodb code-calls SOURCE_DIR [--handler MODULE.FUNCTION] [--exclude PATTERN]... [--json]
     lambda-dynamodb review PLAN_JSON [--outdir cdktf.out] [--stack NAME] [--out DIR]
+    lambda-dynamodb run-task serve [--host 127.0.0.1] [--port N] [--tfc-address https://app.terraform.io]
 
 Exit codes: 0 it ran (findings included), 1 a permission is missing (``permissions``), 2 bad
 input (the message names it). Each subcommand is a module of this package with ``register``.
@@ -15,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from lambda_dynamodb._version import __version__
-from lambda_dynamodb.cli import code_calls, permissions, review
+from lambda_dynamodb.cli import code_calls, permissions, review, run_task
 from lambda_dynamodb.cli.errors import CommandError
 
-SUBCOMMANDS = (permissions, code_calls, review)
+SUBCOMMANDS = (permissions, code_calls, review, run_task)
 
 
 def parser() -> argparse.ArgumentParser:

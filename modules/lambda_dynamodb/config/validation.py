@@ -395,10 +395,15 @@ def _code_problems(function: FunctionSettings, runtime: Runtime | None) -> Itera
         return
     suffixes = _HANDLER_FILE_SUFFIXES.get(runtime.language if runtime else "", ())
     module = function.handler.rsplit(".", 1)[0].replace(".", "/")
-    if suffixes and not any(f"{module}{suffix}" in files for suffix in suffixes):
+    candidates = [f"{module}{suffix}" for suffix in suffixes]
+    if runtime is not None and runtime.language == "python":
+        # Lambda imports the handler's module with importlib: a package's __init__.py is a module too.
+        candidates.append(f"{module}/__init__.py")
+    found = [name for name in candidates if name in files]
+    if suffixes and not found:
         yield problem("function.handler", function.handler, f"its module must exist in {where} as {module}{suffixes[0]}")
     elif runtime is not None and runtime.language == "python" and function.package is None:
-        yield from _handler_function_problems(function, Path(function.source_dir) / f"{module}.py")
+        yield from _handler_function_problems(function, Path(function.source_dir) / found[0])
 
 
 def _handler_function_problems(function: FunctionSettings, path: Path) -> list[str]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -224,4 +224,35 @@ def _statement_permission(statement: str, arns: ArnBase) -> Permission:
 def other_service_permission(signing_name: str, operation: str) -> Permission:
     """A request to another service: its action by operation name, on any resource (``*``)."""
     return Permission(f"{signing_name}:{operation}", "*")
+
+
+#: A secret's full ARN: Secrets Manager appends a hyphen and 6 random characters to its name
+#: (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html).
+_FULL_SECRET_ARN = re.compile(r"arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}")
+
+
+def secret_permission(operation: str, params: Mapping[str, Any], arns: ArnBase, resolve: Callable[[str], str | None] | None = None) -> Permission:
+    """A Secrets Manager request: ``secretsmanager:<operation>`` on the secret's full ARN.
+
+    IAM evaluates a call that names a secret (``SecretId``: its name, a partial or a full ARN)
+    against the secret's full ARN, whatever the caller passed, so a policy that grants
+    GetSecretValue on one secret's ARN allows exactly that secret. A full ARN is that ARN;
+    anything else is resolved by ``resolve`` (the enforcer asks Secrets Manager, unchecked);
+    a name nothing resolves is checked as ``arn:...:secret:<name>``, which no grant of a full
+    ARN allows (refused, as AWS refuses a secret the policy does not name). Calls naming no
+    secret (ListSecrets, GetRandomPassword, CreateSecret's ``Name``) are checked against ``*``.
+    """
+    action = f"secretsmanager:{operation}"
+    secret = params.get("SecretId")
+    if not secret:
+        return Permission(action, "*")
+    secret = str(secret)
+    if _FULL_SECRET_ARN.fullmatch(secret):
+        return Permission(action, secret)
+    resolved = resolve(secret) if resolve else None
+    if resolved:
+        return Permission(action, resolved)
+    if secret.startswith("arn:"):
+        return Permission(action, secret)
+    return Permission(action, f"arn:{arns.partition}:secretsmanager:{arns.region}:{arns.account}:secret:{secret}")
 

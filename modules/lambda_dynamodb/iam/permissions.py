@@ -40,6 +40,7 @@ from lambda_dynamodb.iam.lambda_service import (
     trigger_requirements,
     trigger_statements,
 )
+from lambda_dynamodb.iam.verdict import Verdict
 from lambda_dynamodb.iam.policy import ANY_RESOURCE, Arn, ArnContext, PolicyDocument, Statement, table_arn
 from lambda_dynamodb.config.settings import AccessSetting, ExistingTable, FunctionSettings, LambdaDynamoDbSettings
 from lambda_dynamodb.config.tokens import is_unresolved
@@ -51,13 +52,6 @@ PLACEHOLDER_CONTEXT = ArnContext("aws", "<region>", "<account>")
 
 #: Why a statement added to the role directly is there, when nothing the module knows needs it.
 BY_HAND = "added by hand"
-
-
-class Verdict(str, Enum):
-    USED = "used"
-    UNUSED = "unused"
-    MISSING = "missing"
-    NOT_CHECKED = "not checked"
 
 
 class GrantKind(Enum):

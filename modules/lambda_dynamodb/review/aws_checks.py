@@ -13,8 +13,8 @@ found in the plan before anything is applied:
   them behind, blocking the deletion of the subnet or security group. It takes two applies:
   the function first, then the policy.
 
-The review (:mod:`lambda_dynamodb.review.summary`) puts them at the top of plan.md; `make deploy`
-refuses an update that has any. Policies are matched by :mod:`lambda_dynamodb.iam.evaluation`.
+The review makes each an error (:mod:`lambda_dynamodb.review.findings`) and puts it at the top of
+plan.md; `make deploy` refuses an update that has any. Policies are matched by :mod:`lambda_dynamodb.iam.evaluation`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from lambda_dynamodb.config.enums import TracingMode
 from lambda_dynamodb.iam.evaluation import allows
 from lambda_dynamodb.iam.lambda_service import Feature, Requirement, ServiceUse, log_group_name, requirements
 from lambda_dynamodb.iam.policy import ArnContext
-from lambda_dynamodb.review.plan_file import Json, arn_context
+from lambda_dynamodb.review.plan_file import SENSITIVE, Json, arn_context, sensitive
 
 TABLE, FUNCTION, POLICY = "aws_dynamodb_table", "aws_lambda_function", "aws_iam_policy"
 #: What Lambda still does with the role after a feature is removed, while it moves the function
@@ -38,26 +38,42 @@ ORDER_SENSITIVE = frozenset({Feature.VPC, Feature.ENVIRONMENT_KEY, Feature.DEAD_
 
 def aws_findings(plan: Json) -> list[str]:
     """Every change of ``plan`` that AWS would refuse or leave half done, one line each."""
-    updates = [entry for entry in plan.get("resource_changes", []) if "update" in entry["change"]["actions"]]
-    findings = [f for entry in updates if entry["type"] == TABLE for f in _ttl_findings(entry)]
-    return findings + list(_order_findings(plan, updates))
+    return [text for _, text in ttl_checks(plan) + order_checks(plan)]
+
+
+def _updates(plan: Json) -> list[Json]:
+    return [entry for entry in plan.get("resource_changes", []) if "update" in entry["change"]["actions"]]
+
+
+def ttl_checks(plan: Json) -> list[tuple[str, str]]:
+    """(address, finding) for each table whose TTL change DynamoDB refuses."""
+    return [(entry["address"], f) for entry in _updates(plan) if entry["type"] == TABLE for f in _ttl_findings(entry)]
+
+
+def order_checks(plan: Json) -> list[tuple[str, str]]:
+    """(address, finding) for each function whose policy would change before it (see the module's docstring)."""
+    return list(_order_findings(plan, _updates(plan)))
 
 
 def _ttl_findings(entry: Json) -> Iterator[str]:
-    before, after = _ttl(entry["change"].get("before")), _ttl(entry["change"].get("after"))
+    change = entry["change"]
+    before, after = _ttl(change.get("before")), _ttl(change.get("after"))
     if not before.get("enabled"):
         return
     old, new = before.get("attribute_name"), after.get("attribute_name")
+    # The attribute names are the plan's values: never shown when it marks the TTL block sensitive.
+    shown_old = SENSITIVE if sensitive(change, "before", "ttl") else old
+    shown_new = SENSITIVE if sensitive(change, "after", "ttl") else new
     if after.get("enabled") and new != old:
         yield (
-            f"`{entry['address']}`: TTL moves from `{old}` to `{new}` while it is on, which DynamoDB refuses "
+            f"`{entry['address']}`: TTL moves from `{shown_old}` to `{shown_new}` while it is on, which DynamoDB refuses "
             f"(\"TimeToLive is active on a different AttributeName\"). Deploy twice: first ttl_attribute=None with "
-            f"previous_ttl_attribute='{old}', then ttl_attribute='{new}'."
+            f"previous_ttl_attribute='{shown_old}', then ttl_attribute='{shown_new}'."
         )
     elif not after.get("enabled") and not new:
         yield (
             f"`{entry['address']}`: TTL is turned off without naming its attribute, which DynamoDB refuses "
-            f"(the provider sends an empty name). Set previous_ttl_attribute='{old}'."
+            f"(the provider sends an empty name). Set previous_ttl_attribute='{shown_old}'."
         )
 
 
@@ -66,7 +82,7 @@ def _ttl(attributes: Json | None) -> Json:
     return blocks[0] or {}
 
 
-def _order_findings(plan: Json, updates: list[Json]) -> Iterator[str]:
+def _order_findings(plan: Json, updates: list[Json]) -> Iterator[tuple[str, str]]:
     context = arn_context(plan)
     before_policies, after_policies = _policies(plan, "before"), _policies(plan, "after")
     if context is None or not before_policies:
@@ -76,7 +92,7 @@ def _order_findings(plan: Json, updates: list[Json]) -> Iterator[str]:
         removed = [r for r in needed if _allowed(before_policies, r, context) and not _allowed(after_policies, r, context)]
         for reason in dict.fromkeys(r.reason for r in removed):
             actions = ", ".join(sorted({r.action for r in removed if r.reason == reason}))
-            yield (
+            yield entry["address"], (
                 f"`{entry['address']}`: the policy change removes {actions}, which the function still needs as deployed "
                 f"({reason}), and Terraform changes the policy first. Apply in two steps: the function first "
                 f"(`terraform apply -target={entry['address']}`), then everything."

@@ -14,8 +14,8 @@ from enum import Enum
 from lambda_dynamodb.iam.evaluation import Grant, acts_on_service, reaches
 from lambda_dynamodb.iam.policy import ArnContext, Effect
 from lambda_dynamodb.review.iam_diff import policy_grants
-from lambda_dynamodb.review.plan_file import Json, arn_context, module_resources
-from lambda_dynamodb.review.summary import NAME_ATTRIBUTES, text_or_none
+from lambda_dynamodb.review.plan_file import SENSITIVE, Json, arn_context, marked, module_resources
+from lambda_dynamodb.review.changes import NAME_ATTRIBUTES, text_or_none
 
 
 # --- the architecture diagram (pure) ---------------------------------------------------------
@@ -79,11 +79,17 @@ def diagram_nodes(plan: Json) -> tuple[Node, ...]:
     for resource in module_resources(plan.get("planned_values", {}).get("root_module", {})):
         if resource.get("mode") != "managed" or resource["type"] not in {kind.value for kind in NodeKind}:
             continue
-        kind, values = NodeKind(resource["type"]), resource.get("values") or {}
+        kind, values = NodeKind(resource["type"]), _shown_values(resource)
         name = str(values.get(NAME_ATTRIBUTES.get(kind.value, "name")) or resource["name"])
         nodes.append(Node(resource["address"], kind, name, _arn(kind, name, values, context), values))
     order = list(NodeKind)
     return tuple(sorted(nodes, key=lambda node: (order.index(node.kind), node.address)))
+
+
+def _shown_values(resource: Json) -> Json:
+    """The planned values with each one the plan marks sensitive replaced: the diagram never draws them."""
+    values, marks = resource.get("values") or {}, resource.get("sensitive_values")
+    return {key: SENSITIVE if marked(marks, key) else value for key, value in values.items()}
 
 
 def _arn(kind: NodeKind, name: str, values: Json, context: ArnContext | None) -> str | None:
@@ -124,7 +130,10 @@ def _references(resource: Json | None, attribute: str, nodes: Mapping[str, Node]
 
 
 def _permission_edges(policy: Node, nodes: Sequence[Node]) -> set[Edge]:
-    allowed = [grant for grant in policy_grants(text_or_none(policy.values.get("policy"))) if grant.effect is Effect.ALLOW]
+    document = text_or_none(policy.values.get("policy"))
+    if document == SENSITIVE:
+        return set()  # a document the plan marks sensitive: its grants are not drawn
+    allowed = [grant for grant in policy_grants(document) if grant.effect is Effect.ALLOW]
     edges = set()
     for target in nodes:
         actions = sorted({grant.action for grant in allowed if target.arn and _allows_on(grant, target.arn, target.kind)})

@@ -13,7 +13,7 @@ from enum import Enum
 
 from lambda_dynamodb.iam.evaluation import Grant, grants
 from lambda_dynamodb.iam.policy import Effect
-from lambda_dynamodb.review.plan_file import Json
+from lambda_dynamodb.review.plan_file import Json, sensitive, shown_value
 
 #: Resource types whose `policy` attribute is an IAM permissions document.
 POLICY_TYPES = frozenset({"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"})
@@ -56,10 +56,12 @@ def policy_grants(document: str | None) -> frozenset[Grant]:
 
 @dataclass(frozen=True)
 class UnknownPolicy:
-    """A policy whose planned document Terraform only knows after apply."""
+    """A policy whose planned document Terraform only knows after apply, or marks sensitive."""
 
     address: str
     policy: str
+    #: The plan marks the document sensitive: its grants are never shown.
+    sensitive: bool = False
 
 
 def permission_diffs(plan: Json) -> tuple[tuple[PermissionDiff, ...], tuple[UnknownPolicy, ...]]:
@@ -71,9 +73,12 @@ def permission_diffs(plan: Json) -> tuple[tuple[PermissionDiff, ...], tuple[Unkn
             continue
         change, address = entry["change"], entry["address"]
         before, after = change.get("before") or {}, change.get("after") or {}
-        name = after.get("name") or before.get("name") or address
+        name = str(shown_value(change, "after", "name") or shown_value(change, "before", "name") or address)
         if (change.get("after_unknown") or {}).get("policy") is True:
             unknown.append(UnknownPolicy(address, name))
+            continue
+        if sensitive(change, "before", "policy") or sensitive(change, "after", "policy"):
+            unknown.append(UnknownPolicy(address, name, sensitive=True))
             continue
         old, new = policy_grants(before.get("policy")), policy_grants(after.get("policy"))
         diffs += [PermissionDiff(PermissionChange.ADDED, grant, name, address) for grant in new - old]

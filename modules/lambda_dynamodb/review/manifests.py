@@ -18,16 +18,18 @@ from pathlib import Path
 from lambda_dynamodb.iam.policy import ArnContext
 from lambda_dynamodb.review.plan_file import Json, arn_context, planned_names
 from lambda_dynamodb.review.why import WhyColumn, WhyRow
-from lambda_dynamodb.synthesis.manifest import Manifest, ManifestError, load_all
+from lambda_dynamodb.synthesis.manifest import Manifest, ManifestError, load, load_all
 from lambda_dynamodb.synthesis.manifest_model import ACCOUNT_PLACEHOLDER
 
 
 @dataclass(frozen=True)
 class PlannedStack:
-    """The stack a plan is of (None: not known) and the why column for its review."""
+    """The stack a plan is of (None: not known), the why column for its review, and its manifest."""
 
     name: str | None
     why: WhyColumn
+    #: The manifest the why column comes from (None: none applies, ``why.unavailable`` says why).
+    manifest: Manifest | None = None
 
     def title(self, fallback: str) -> str:
         return self.name or fallback
@@ -45,7 +47,24 @@ def planned_stack(plan: Json, outdir: Path, stack: str | None = None) -> Planned
             return PlannedStack(None, WhyColumn.missing(chosen))
     else:
         (chosen,) = [m for m in manifests if m.stack == stack] or manifests[:1]
-    return PlannedStack(chosen.stack, WhyColumn.of(why_rows(chosen, arn_context(plan))))
+    return of_manifest(plan, chosen)
+
+
+def stack_manifest(plan: Json, stack_dir: Path, stack: str | None = None) -> PlannedStack:
+    """The manifest of ONE stack folder (what a CDKTF stack's configuration version holds).
+
+    Its functions are the plan's, so no matching is done. A folder without a manifest, or one
+    this reader cannot read (a version it does not know, say), gives no why column, never an error.
+    """
+    try:
+        manifest = load(stack_dir)
+    except ManifestError as error:
+        return PlannedStack(stack, WhyColumn.missing(f"no permissions manifest applies: {_sentence(error)}"))
+    return of_manifest(plan, manifest, stack)
+
+
+def of_manifest(plan: Json, manifest: Manifest, stack: str | None = None) -> PlannedStack:
+    return PlannedStack(stack or manifest.stack, WhyColumn.of(why_rows(manifest, arn_context(plan))), manifest)
 
 
 def _matching(plan: Json, manifests: Sequence[Manifest], outdir: Path) -> Manifest | str:
@@ -91,7 +110,8 @@ def why_rows(manifest: Manifest, context: ArnContext | None) -> Iterator[WhyRow]
     for function in manifest.functions:
         role = function.role
         for row in function.permissions:
-            yield WhyRow(role.policy_address, role.policy, row.action, _in_account(row.resource, context), _why_text(row.why))
+            resource = _in_account(row.resource, context)
+            yield WhyRow(role.policy_address, role.policy, row.action, resource, _why_text(row.why), row.verdict.value)
 
 
 def _in_account(resource: str, context: ArnContext | None) -> str:

@@ -117,3 +117,42 @@ def planned_names(plan: Json) -> dict[str, str]:
             if isinstance(side.get("name"), str):
                 names[entry["address"]] = side["name"]
     return names
+
+
+# --- sensitive values ----------------------------------------------------------------------------
+
+#: What the review shows instead of a value the plan marks sensitive.
+SENSITIVE = "(sensitive)"
+
+
+def sensitive(change: Json, side: str, attribute: str) -> bool:
+    """Does the plan mark ``attribute`` (or any part of it) of the ``side`` ("before"/"after") sensitive?
+
+    Terraform writes the real values in ``before``/``after`` and marks the sensitive ones in
+    ``before_sensitive``/``after_sensitive``: ``true`` for the whole object, else a mirror of the
+    attributes with ``true`` where a value (or a nested one) is sensitive.
+    """
+    return marked(change.get(f"{side}_sensitive"), attribute)
+
+
+def marked(marks: Any, attribute: str) -> bool:
+    """Is ``attribute`` sensitive by ``marks`` (``*_sensitive`` of a change, ``sensitive_values`` of a planned resource)?"""
+    if marks is True:
+        return True
+    return isinstance(marks, Mapping) and _any_true(marks.get(attribute))
+
+
+def _any_true(marks: Any) -> bool:
+    if isinstance(marks, Mapping):
+        return any(_any_true(value) for value in marks.values())
+    if isinstance(marks, list):
+        return any(_any_true(value) for value in marks)
+    return marks is True
+
+
+def shown_value(change: Json, side: str, attribute: str) -> Any:
+    """The attribute's value on ``side``, or :data:`SENSITIVE` when the plan marks it so (None: absent)."""
+    value = (change.get(side) or {}).get(attribute)
+    if value is not None and sensitive(change, side, attribute):
+        return SENSITIVE
+    return value

@@ -15,6 +15,7 @@ from pathlib import Path
 from lambda_dynamodb.review.diagram import dot_source
 from lambda_dynamodb.review.files import dot_binary, render_svg, write_atomically
 from lambda_dynamodb.review.manifests import PlannedStack, planned_stack
+from lambda_dynamodb.review.model import PlanReview, assemble
 from lambda_dynamodb.review.plan_file import Json, load_plan
 from lambda_dynamodb.review.summary import summary_markdown
 
@@ -27,11 +28,13 @@ REVIEW_FILES = (PLAN_MD, DIAGRAM_DOT, DIAGRAM_SVG)
 
 @dataclass(frozen=True)
 class Review:
-    """A plan's review: the stack it is of, plan.md's text and the diagram's DOT source."""
+    """A plan's review: the stack it is of, the review itself, plan.md's text and the diagram's DOT source."""
 
     stack: PlannedStack
     markdown: str
     dot: str
+    #: What plan.md renders (and the run task posts): findings, IAM changes per role, counts.
+    plan_review: PlanReview
 
 
 def review(plan: Json, outdir: Path, stack: str | None = None, untitled: str = "plan") -> Review:
@@ -41,8 +44,8 @@ def review(plan: Json, outdir: Path, stack: str | None = None, untitled: str = "
     is the title when no stack is known (the plan file's name, say).
     """
     planned = planned_stack(plan, outdir, stack)
-    title = planned.title(untitled)
-    return Review(planned, summary_markdown(plan, title, planned.why), dot_source(plan, title))
+    made = assemble(plan, planned, untitled)  # built once: plan.md renders it
+    return Review(planned, summary_markdown(made), dot_source(plan, made.title), made)
 
 
 def write_review(plan: Json, folder: Path, outdir: Path, stack: str | None, dot: str, untitled: str = "plan") -> Review:

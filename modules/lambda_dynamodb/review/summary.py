@@ -1,205 +1,80 @@
-"""A reviewer's summary of a Terraform plan (`terraform show -json`): pure, no Terraform needed.
+"""plan.md: a :class:`~lambda_dynamodb.review.model.PlanReview` as a reviewer reads it (pure).
 
-Replacements first (a replaced table is an empty table), and what AWS would refuse or leave
-half done (see :mod:`lambda_dynamodb.review.aws_checks`), then the counts, every resource
-change, and the IAM permissions added or removed as action x resource
-(:mod:`lambda_dynamodb.review.iam_diff`) with why the role has each
-(:mod:`lambda_dynamodb.review.why`).
+Replacements and deletions first (a replaced table is an empty table), and what AWS would refuse
+or leave half done, each a bold line; then the counts, the drift, the other findings (least
+privilege, deletion protection), every resource change, and the IAM permissions added or removed
+as action x resource with why the role has each (:mod:`lambda_dynamodb.review.why`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
+from collections.abc import Sequence
 
-from lambda_dynamodb.review.aws_checks import aws_findings
-from lambda_dynamodb.review.iam_diff import PermissionDiff, UnknownPolicy, action_text, permission_diffs, resource_text
-from lambda_dynamodb.review.plan_file import Json
-from lambda_dynamodb.review.why import WhyColumn
+from lambda_dynamodb.review.changes import Action, Counts, ResourceChange
+from lambda_dynamodb.review.findings import Finding, Kind
+from lambda_dynamodb.review.iam_diff import PermissionChange, UnknownPolicy
+from lambda_dynamodb.review.model import IamRow, PlanReview
 
-
-# --- resource changes (pure) -----------------------------------------------------------------
+#: Findings shown as bold lines at the top, with the words plan.md has always used for them.
+TOP_PREFIXES: dict[Kind, str] = {Kind.AWS_REFUSES: "ON AWS", Kind.UPDATE_ORDER: "ON AWS"}
+CHANGE_KINDS = frozenset({Kind.TABLE_LOST, Kind.REPLACEMENT, Kind.DESTROY})
 
 
-class Action(Enum):
-    """What Terraform will do to one resource (its `change.actions`, folded into one word)."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    REPLACE = "replace"
-    DELETE = "delete"
-    READ = "read"
-    FORGET = "forget"
-    NO_OP = "no-op"
-
-    @classmethod
-    def of(cls, actions: Sequence[str]) -> Action:
-        # Terraform spells a replacement as two actions, in either order (create_before_destroy).
-        if set(actions) == {"create", "delete"}:
-            return cls.REPLACE
-        (action,) = actions
-        return cls(action)
-
-
-#: Attribute that holds the name a person would recognise, per resource type.
-NAME_ATTRIBUTES: dict[str, str] = {
-    "aws_lambda_function": "function_name",
-    "aws_iam_role_policy_attachment": "role",
-}
-
-#: What a reviewer loses when a resource of this type is destroyed (alone or in a replacement).
-DATA_LOSS: dict[str, str] = {
-    "aws_dynamodb_table": "a replaced table is a new, empty table: every item in it is lost",
-    "aws_cloudwatch_log_group": "the log group's events are lost",
-}
-
-#: Why Terraform replaces, when it is not an attribute that forces it (`action_reason`).
-REPLACE_REASONS: dict[str, str] = {
-    "replace_because_tainted": "the resource is tainted",
-    "replace_by_request": "`-replace` was requested",
-    "replace_because_cannot_update": "the provider cannot update it in place",
-}
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    address: str
-    type: str
-    action: Action
-    name_before: str | None
-    name_after: str | None
-    #: Attributes whose change forces the replacement, e.g. ("name",).
-    replace_paths: tuple[str, ...]
-    #: Top-level attributes whose known values differ (updates and replacements).
-    changed_attributes: tuple[str, ...]
-    action_reason: str | None
-    previous_address: str | None
-
-    @property
-    def name(self) -> str:
-        if self.name_before and self.name_after and self.name_before != self.name_after:
-            return f"{self.name_before} → {self.name_after}"
-        return self.name_after or self.name_before or ""
-
-
-def resource_changes(plan: Json) -> tuple[ResourceChange, ...]:
-    """Every managed resource Terraform will act on (no-ops left out), sorted by address."""
-    changes = [
-        _resource_change(entry)
-        for entry in plan.get("resource_changes", [])
-        if entry.get("mode") == "managed" and Action.of(entry["change"]["actions"]) is not Action.NO_OP
-    ]
-    return tuple(sorted(changes, key=lambda change: change.address))
-
-
-def _resource_change(entry: Json) -> ResourceChange:
-    change = entry["change"]
-    before, after = change.get("before") or {}, change.get("after") or {}
-    name_attribute = NAME_ATTRIBUTES.get(entry["type"], "name")
-    return ResourceChange(
-        address=entry["address"],
-        type=entry["type"],
-        action=Action.of(change["actions"]),
-        name_before=text_or_none(before.get(name_attribute)),
-        name_after=text_or_none(after.get(name_attribute)),
-        replace_paths=tuple(_path_text(path) for path in change.get("replace_paths") or []),
-        changed_attributes=_changed_attributes(change) if before and after else (),
-        action_reason=entry.get("action_reason"),
-        previous_address=entry.get("previous_address"),
-    )
-
-
-def text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _path_text(path: Sequence[str | int]) -> str:
-    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path).lstrip(".")
-
-
-def _changed_attributes(change: Json) -> tuple[str, ...]:
-    # Attributes only known after apply (ids, timestamps) are not a reviewer's concern: the
-    # ones that matter are those whose planned value differs from the current one.
-    before, after, unknown = change["before"], change["after"], change.get("after_unknown") or {}
-    return tuple(
-        sorted(key for key in after if unknown.get(key) is not True and before.get(key) != after[key])
-    )
-
-
-@dataclass(frozen=True)
-class Counts:
-    add: int
-    change: int
-    destroy: int
-    replace: int
-
-    @property
-    def total(self) -> int:
-        return self.add + self.change + self.destroy
-
-    def sentence(self) -> str:
-        return f"{self.add} to add, {self.change} to change, {self.destroy} to destroy ({self.replace} replaced)"
-
-
-def counts(changes: Iterable[ResourceChange]) -> Counts:
-    """Counted as Terraform counts them: a replacement is one add and one destroy."""
-    actions = [change.action for change in changes]
-    replace = actions.count(Action.REPLACE)
-    return Counts(
-        add=actions.count(Action.CREATE) + replace,
-        change=actions.count(Action.UPDATE),
-        destroy=actions.count(Action.DELETE) + replace,
-        replace=replace,
-    )
-
-
-# --- the review (pure) -----------------------------------------------------------------------
-
-
-def summary_markdown(plan: Json, stack: str, why: WhyColumn | None = None) -> str:
-    """plan.md: replacements first, then counts, every resource change, and the IAM diff.
-
-    ``stack`` is the title (the planned stack's name); ``why`` fills the IAM table's why column.
-    """
-    changes = resource_changes(plan)
-    total = counts(changes)
-    lines = [f"# Plan review: {stack}", ""]
-    warnings = _warnings(changes) + [f"**ON AWS: {finding}**" for finding in aws_findings(plan)]
-    if warnings:
-        lines += [*warnings, ""]
-    lines += [_counts_line(total), "", "## Resource changes", ""]
-    lines += _resource_table(changes) if changes else ["No resource changes."]
+def summary_markdown(review: PlanReview) -> str:
+    """plan.md: the top findings, counts, drift, findings, every resource change, and the IAM diff."""
+    top, rest = _split(review)
+    lines = [f"# Plan review: {review.title}", ""]
+    if top:
+        lines += [*top, ""]
+    lines += [_counts_line(review.counts), ""]
+    if review.drift:
+        lines += [_drift_line(review.drift), ""]
+    if rest:
+        lines += ["## Findings", "", _tally(review, bool(top)), "", *(_finding_line(f) for f in rest), ""]
+    lines += ["## Resource changes", ""]
+    lines += _resource_table(review.changes) if review.changes else ["No resource changes."]
     lines += ["", "## IAM permissions", ""]
-    lines += _permissions_section(*permission_diffs(plan), why or WhyColumn())
+    lines += _permissions_section(review)
     return "\n".join(lines) + "\n"
 
 
-def _warnings(changes: Sequence[ResourceChange]) -> list[str]:
-    """One bold line per replacement (and per destroyed data-holding resource)."""
-    lines = []
-    for change in changes:
-        loss = DATA_LOSS.get(change.type)
-        if change.action is Action.REPLACE:
-            consequence = f"; {loss}." if loss else "."
-            what = f"`{change.address}` ({change.name})"
-            lines.append(f"**REPLACEMENT: {what} will be destroyed and re-created, {_replace_cause(change)}{consequence}**")
-        elif change.action is Action.DELETE and loss:
-            lines.append(f"**DESTROY: `{change.address}` ({change.name}) will be destroyed; {loss}.**")
-    return lines
-
-
-def _replace_cause(change: ResourceChange) -> str:
-    if change.replace_paths:
-        return "forced by " + ", ".join(f"`{path}`" for path in change.replace_paths)
-    return "because " + REPLACE_REASONS.get(change.action_reason or "", "Terraform must replace it")
+def _split(review: PlanReview) -> tuple[list[str], list[Finding]]:
+    """The bold top lines (replacements, deletions, what AWS refuses), and the other findings."""
+    actions = {change.address: change.action for change in review.changes}
+    top, rest = [], []
+    for finding in review.findings:
+        if finding.kind in CHANGE_KINDS:
+            prefix = "REPLACEMENT" if actions.get(finding.address) is Action.REPLACE else "DESTROY"
+            top.append(f"**{prefix}: {finding.text}**")
+        elif finding.kind in TOP_PREFIXES:
+            top.append(f"**{TOP_PREFIXES[finding.kind]}: {finding.text}**")
+        else:
+            rest.append(finding)
+    return top, rest
 
 
 def _counts_line(total: Counts) -> str:
     if total.total == 0:
         return f"**No changes.** The infrastructure matches the configuration: {total.sentence()}."
     return f"**{total.sentence()}.**"
+
+
+def _drift_line(drift: Sequence[str]) -> str:
+    return "**Changed outside Terraform (drift):** " + ", ".join(f"`{address}`" for address in drift) + "."
+
+
+def _tally(review: PlanReview, top: bool) -> str:
+    errors, warnings = len(review.errors), len(review.warnings)
+    above = " (the bold lines above included)" if top else ""
+    return f"{_plural(errors, 'error')} and {_plural(warnings, 'warning')} in all{above}: an error fails the run task (`lambda-dynamodb run-task`)."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _finding_line(finding: Finding) -> str:
+    return f"- **{finding.level.value.upper()}** ({finding.section.value}, {finding.kind.value}): {finding.text}"
 
 
 def _resource_table(changes: Sequence[ResourceChange]) -> list[str]:
@@ -213,7 +88,7 @@ def _resource_table(changes: Sequence[ResourceChange]) -> list[str]:
 def _details(change: ResourceChange) -> str:
     parts = []
     if change.action is Action.REPLACE:
-        parts.append(_replace_cause(change))
+        parts.append(change.replace_cause)
     if change.action is Action.UPDATE and change.changed_attributes:
         parts.append("changes " + ", ".join(f"`{name}`" for name in change.changed_attributes))
     if change.previous_address:
@@ -225,17 +100,28 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _permissions_section(diffs: Sequence[PermissionDiff], unknown: Sequence[UnknownPolicy], why: WhyColumn) -> list[str]:
+def _permissions_section(review: PlanReview) -> list[str]:
+    rows = _rows(review)
     lines = []
-    if diffs and why.unavailable:
-        lines += [f"The why column is unavailable: {why.unavailable}.", ""]
-    if diffs:
+    if rows and review.why_unavailable:
+        lines += [f"The why column is unavailable: {review.why_unavailable}.", ""]
+    if rows:
         lines += ["| change | action | resource | policy | why |", "|---|---|---|---|---|"]
-        lines += [
-            f"| {d.change.value} | `{action_text(d.grant)}` | `{resource_text(d.grant)}` | {_cell(d.policy)} | {_cell(why.why(d))} |"
-            for d in diffs
-        ]
-    elif not unknown:
+        lines += [f"| {row.change.value} | `{row.action}` | `{row.resource}` | {_cell(policy)} | {_cell(row.why)} |" for policy, _, row in rows]
+    elif not review.unknown:
         lines.append("No IAM permission changes.")
-    lines += [f"- `{u.address}` ({u.policy}): its document is only known after apply; review it then." for u in unknown]
+    lines += [_unknown_line(u) for u in review.unknown]
     return lines
+
+
+def _rows(review: PlanReview) -> list[tuple[str, str, IamRow]]:
+    """Every role's rows in one table: added first, then by resource, action and policy."""
+    order = list(PermissionChange)
+    rows = [(role.policy, role.address, row) for role in review.roles for row in role.rows]
+    return sorted(rows, key=lambda r: (order.index(r[2].change), r[2].resource, r[2].action, r[0], r[1]))
+
+
+def _unknown_line(policy: UnknownPolicy) -> str:
+    if policy.sensitive:
+        return f"- `{policy.address}` ({policy.policy}): the plan marks its document sensitive, so its permissions are not shown."
+    return f"- `{policy.address}` ({policy.policy}): its document is only known after apply; review it then."

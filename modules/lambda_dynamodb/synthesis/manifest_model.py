@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from lambda_dynamodb.iam.permissions import Verdict
+from lambda_dynamodb.iam.verdict import Verdict
 
 SCHEMA = "lambda-dynamodb.permissions"
 VERSION = 1

@@ -4,9 +4,10 @@ The local emulator cannot prove least privilege: moto's own IAM enforcement eval
 DynamoDB call against resource ``*``. So each request a boto3 session sends is turned into the
 (action, resource) pairs IAM evaluates for it (``lambda_dynamodb.iam.dynamodb_operations``: the
 table, or the index, a transaction's item actions, a PartiQL statement's verb; a DynamoDB
-Streams call's stream, an SQS call's queue; any other service's call on ``*``), and each pair
-is evaluated against the role's policies (as deployed, or as synthesized) with the project's
-IAM matcher (:mod:`lambda_dynamodb.iam.evaluation`, checked against moto's). A denied call
+Streams call's stream, an SQS call's queue, a Secrets Manager call's secret (its full ARN); any
+other service's call on ``*``), and each pair is evaluated against the role's policies (as
+deployed, or as synthesized) with the project's IAM matcher
+(:mod:`lambda_dynamodb.iam.evaluation`, checked against moto's). A denied call
 never reaches the emulator: it gets AWS's ``AccessDeniedException``, with AWS's message, like
 the function would in AWS.
 
@@ -24,7 +25,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from lambda_dynamodb.iam.dynamodb_operations import ArnBase, Permission, other_service_permission, request_permissions
+# At import, not per call: a handler run from a package that holds its own ``lambda_dynamodb``
+# (the run task's) must not have the enforcer import the package's modules in its place.
+from lambda_dynamodb.iam.evaluation import allows, statements
+from lambda_dynamodb.iam.dynamodb_operations import ArnBase, Permission, other_service_permission, request_permissions, secret_permission
 from lambda_dynamodb.iam.policy import partition_of
 
 _DECISION = "iam_enforcer_denied"
@@ -60,8 +64,6 @@ class Policies:
         The role's policies are evaluated as one document (the same rule over all their
         statements), by the project's one IAM matcher, :mod:`lambda_dynamodb.iam.evaluation`.
         """
-        from lambda_dynamodb.iam.evaluation import allows, statements
-
         merged = {"Statement": [s for _, document in self.documents for s in statements(document)]}
         return allows(merged, action, resource)
 
@@ -75,6 +77,8 @@ class Enforcer:
     principal: str
     account: str
     calls: list[CheckedCall] = field(default_factory=list)
+    #: Set while the enforcer asks Secrets Manager for a secret's ARN: that call is its own, unchecked.
+    _resolving: bool = field(default=False, init=False, repr=False)
 
     def install(self, session: Any) -> None:
         """Hook a boto3 (or botocore) session: every client made from it afterwards is checked."""
@@ -110,6 +114,8 @@ class Enforcer:
         )
 
     def _decide(self, params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        if self._resolving:
+            return
         region = context.get("client_region") or "us-east-1"
         checked = [self._check(model.name, p) for p in self._permissions(model, params, region)]
         self.calls += checked
@@ -125,7 +131,26 @@ class Enforcer:
             return (stream_permission(model.name, params),)
         if service.endpoint_prefix == "sqs":
             return (queue_permission(model.name, params, partition_of(region), region, self.account),)
+        if service.endpoint_prefix == "secretsmanager":
+            arns = ArnBase(partition_of(region), region, self.account)
+            return (secret_permission(model.name, params, arns, lambda secret: self._secret_arn(secret, region)),)
         return (other_service_permission(service.signing_name or service.endpoint_prefix, model.name),)
+
+    def _secret_arn(self, secret_id: str, region: str) -> str | None:
+        """The full ARN of the secret ``secret_id`` names, as IAM resolves it: DescribeSecret,
+        made by the enforcer itself (not checked, not recorded) where this process's AWS settings
+        point; None when there is no such secret."""
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._resolving = True
+        try:
+            client = boto3.session.Session(region_name=region).client("secretsmanager")
+            return str(client.describe_secret(SecretId=secret_id)["ARN"])
+        except (BotoCoreError, ClientError):
+            return None
+        finally:
+            self._resolving = False
 
     def _check(self, operation: str, permission: Permission) -> CheckedCall:
         allowed = self.policies.allows(permission.action, permission.resource)

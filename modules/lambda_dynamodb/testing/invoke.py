@@ -92,7 +92,7 @@ def run_package(
         }
         (Path(work) / "request.json").write_text(json.dumps(request))
         env = _environment(code_dir, handler, function, environment)
-        command = [sys.executable, "-P", "-m", "lambda_dynamodb.testing.runner", f"{work}/request.json", f"{work}/result.json"]
+        command = _runner_command(code_dir, env, f"{work}/request.json", f"{work}/result.json")
         limit = START_SECONDS + function.timeout_seconds * max(1, len(events))
         run = subprocess.run(command, cwd=code_dir, env=env, capture_output=True, text=True, timeout=limit)
         if run.returncode != 0 or not (Path(work) / "result.json").is_file():
@@ -100,6 +100,29 @@ def run_package(
         result = json.loads((Path(work) / "result.json").read_text())
         packaged = packaged_modules(code_dir, result["modules"])
     return Invocation(result["answers"], result["errors"], result["calls"], result["denials"], run.stdout + run.stderr, packaged)
+
+
+#: For a package that carries its own ``lambda_dynamodb`` (the run task's Lambda zip): the runner
+#: and the enforcer are imported from this environment first, then every other module of that
+#: name is forgotten and the code folder goes first on sys.path, so that the handler imports the
+#: package's copy, as Lambda would. (``-m lambda_dynamodb.testing.runner`` would find the
+#: package's copy first, which has no testing plugin.)
+SHADOWED_BOOTSTRAP = """
+import sys
+code_dir, request, result = sys.argv[1:4]
+from lambda_dynamodb.testing import enforcer, runner
+for name in [n for n in sys.modules if n.split(".")[0] == "lambda_dynamodb" and n != "lambda_dynamodb.testing.enforcer"]:
+    del sys.modules[name]
+sys.path.insert(0, code_dir)
+sys.exit(runner.main(request, result))
+"""
+
+
+def _runner_command(code_dir: Path, env: dict[str, str], request: str, result: str) -> list[str]:
+    if not (code_dir / "lambda_dynamodb").is_dir():
+        return [sys.executable, "-P", "-m", "lambda_dynamodb.testing.runner", request, result]
+    env.pop("PYTHONPATH")  # the bootstrap puts the code folder first itself, once the runner is loaded
+    return [sys.executable, "-P", "-c", SHADOWED_BOOTSTRAP, str(code_dir), request, result]
 
 
 def _environment(code_dir: Path, handler: str, function: FunctionIdentity, environment: Mapping[str, str]) -> dict[str, str]:
@@ -125,7 +148,9 @@ def _environment(code_dir: Path, handler: str, function: FunctionIdentity, envir
 def packaged_modules(code_dir: Path, modules: Mapping[str, str | None]) -> list[str]:
     """The top-level modules the handler imported from the package; none may come from elsewhere."""
     packaged = {path.name.removesuffix(".py") for path in code_dir.iterdir() if not path.name.endswith(".dist-info")}
-    imported = {name.split(".")[0]: path for name, path in modules.items() if path}
+    # A top-level module's file says where its package came from (the runner's own
+    # lambda_dynamodb.testing.enforcer stays loaded from this environment beside a packaged copy).
+    imported = {name: path for name, path in modules.items() if path and "." not in name}
     strays = sorted(name for name, path in imported.items() if name in packaged and not path.startswith(str(code_dir)))
     if strays:
         raise InvocationFailed(f"{', '.join(strays)} came from this environment, not from the package")
