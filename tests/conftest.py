@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -314,6 +315,16 @@ def example_module() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def run_task_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/run-task synthesized once, by its own ``python main.py`` (as the cdktf CLI runs it)."""
+    out = tmp_path_factory.mktemp("run-task") / "cdktf.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_DYNAMODB_")} | {"CDKTF_OUTDIR": str(out)}
+    run = subprocess.run([sys.executable, "main.py"], cwd=PROJECT_DIR / "examples" / "run-task", env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"python main.py failed:\n{run.stdout}\n{run.stderr}"
+    return out
 
 
 @pytest.fixture(scope="session")

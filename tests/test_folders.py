@@ -213,3 +213,33 @@ def test_without_an_atomic_exchange_the_swap_still_keeps_one_whole_output(tmp_pa
         synth.replace_folder(staged(tmp_path, content), target)
     assert (target / "main.tf").read_text() == "second" and (target / MARKER).is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"], "no staging or retired folder is left"
+
+
+# --- synth_app: an app's main() ------------------------------------------------------------------
+
+
+def _one_table_app(staging: Path) -> Any:
+    from lambda_dynamodb import Table, TableSettings
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    app = App(outdir=str(staging))
+    stack = TerraformStack(app, "tables")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    Table(stack, "orders", TableSettings(name="Orders"))
+    return app
+
+
+def test_synth_app_names_each_synthesized_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lambda_dynamodb.synthesis.app import synth_app
+
+    assert synth_app(_one_table_app, tmp_path / "cdktf.out") == 0
+    assert capsys.readouterr().out == f"synthesized {(tmp_path / 'cdktf.out' / 'stacks' / 'tables' / 'cdk.tf.json').resolve()}\n"
+
+
+def test_synth_app_refuses_a_folder_the_project_did_not_make_and_keeps_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lambda_dynamodb.synthesis.app import synth_app
+
+    folder = users_folder(tmp_path)
+    assert synth_app(_one_table_app, folder) == 2
+    assert "error:" in capsys.readouterr().err and (folder / "thesis.tex").read_text() == "three years of work"

@@ -9,7 +9,6 @@ only, never initialized (the AWS stack is deployed in tests/test_run_task_lambda
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +21,7 @@ from botocore.exceptions import ClientError
 from lambda_dynamodb.iam.dynamodb_operations import ArnBase, secret_permission
 from lambda_dynamodb.testing.enforcer import Enforcer, Policies
 
-from conftest import PROJECT_DIR
 
-EXAMPLE_DIR = PROJECT_DIR / "examples" / "run-task"
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 SECRET_REF = "${aws_secretsmanager_secret.hmac_key.arn}"
 QUEUE_REF = "${aws_sqs_queue.queue.arn}"
@@ -33,12 +30,8 @@ SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lambda-dynamodb-
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("run-task") / "cdktf.out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_DYNAMODB_")} | {"CDKTF_OUTDIR": str(out)}
-    run = subprocess.run([sys.executable, "main.py"], cwd=EXAMPLE_DIR, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, f"python main.py failed:\n{run.stdout}\n{run.stderr}"
-    return out
+def out(run_task_out: Path) -> Path:
+    return run_task_out
 
 
 def stack_json(out: Path, name: str) -> dict[str, Any]:

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -32,12 +29,11 @@ from lambda_dynamodb.testing.enforcer import Enforcer, assumed_role_principal
 from lambda_dynamodb.testing.poller import queue_event, read_queue
 from lambda_dynamodb.testing.smoke import DeployedFunction, environment, run_handler, verify_deployed
 
-from conftest import PROJECT_DIR, Deployment, deployed
+from conftest import Deployment, deployed
 from hcp_terraform_double import USER_AGENT, Callback, HcpTerraformDouble, Run, run_task_server, sign
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
-EXAMPLE_DIR = PROJECT_DIR / "examples" / "run-task"
 FUNCTION = "lambda-dynamodb-run-task"
 TABLE = "lambda-dynamodb-run-task-results"
 KEY = "run-task-lambda-test-key"
@@ -63,12 +59,8 @@ def double() -> Iterator[HcpTerraformDouble]:
 
 
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("run-task-lambda") / "cdktf.out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_DYNAMODB_")} | {"CDKTF_OUTDIR": str(out)}
-    run = subprocess.run([sys.executable, "main.py"], cwd=EXAMPLE_DIR, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, f"python main.py failed:\n{run.stdout}\n{run.stderr}"
-    return out / "stacks" / "run-task"
+def synthesized(run_task_out: Path) -> Path:
+    return run_task_out / "stacks" / "run-task"
 
 
 @pytest.fixture(scope="module")

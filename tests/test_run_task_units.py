@@ -371,6 +371,13 @@ def test_a_review_with_an_error_fails_with_its_sections() -> None:
     assert "aws_s3_bucket.drifted" in result.outcomes[0].body
 
 
+def test_the_summary_names_ten_drifted_resources_and_counts_the_rest() -> None:
+    drifted = tuple(f"aws_s3_bucket.b{n:02}" for n in range(25))
+    result = outcomes.review_result(PlanReview("ws", "stack", Counts(0, 0, 0, 0), (), drifted, (), (), (), None))
+    body = result.outcomes[0].body
+    assert "25 resources" in body and "`aws_s3_bucket.b09`" in body and "aws_s3_bucket.b10" not in body and "and 15 more" in body
+
+
 def test_a_review_without_errors_passes() -> None:
     result = outcomes.review_result(review((PUBLIC,)))
     assert result.status is callback.Status.PASSED and dict(result.outcomes[0].tags)["Severity"][0].label == "Medium"

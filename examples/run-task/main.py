@@ -174,40 +174,10 @@ def build_registration(app: Any, url: str) -> Any:
     return stack
 
 
-def functions(app: Any) -> list[Any]:
-    """The service stack's functions (``Function`` constructs)."""
-    from lambda_dynamodb import Function
-
-    return [child for child in app.node.find_child(STACK_NAME).node.children if isinstance(child, Function)]
-
-
-def outdir() -> Path:
-    """Where to synthesize: the cdktf CLI names it in CDKTF_OUTDIR; cdktf.out otherwise."""
-    return Path(os.environ.get("CDKTF_OUTDIR", PROJECT_DIR / "cdktf.out"))
-
-
 def main() -> int:
-    from lambda_dynamodb import ConfigurationError, check
-    from lambda_dynamodb.synthesis.output import synth_atomically
+    from lambda_dynamodb.synthesis.app import synth_app
 
-    built: list[Any] = []
-
-    def build(staging: Path) -> Any:
-        built.append(build_app(staging))
-        check(built[-1])
-        return built[-1]
-
-    try:
-        target = synth_atomically(build, outdir())
-    except ConfigurationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for function in functions(built[-1]):
-        for warning in function.permissions.warnings:
-            print(warning, file=sys.stderr)
-    for name in (STACK_NAME, REGISTRATION_STACK_NAME):
-        print(f"synthesized {target / 'stacks' / name / 'cdk.tf.json'}")
-    return 0
+    return synth_app(build_app, PROJECT_DIR / "cdktf.out")
 
 
 if __name__ == "__main__":

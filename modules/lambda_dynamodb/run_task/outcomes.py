@@ -23,6 +23,8 @@ SEVERITY = "Severity"
 STATUS = "Status"
 SEVERITY_TAGS = {Level.ERROR: Tag("High", TagLevel.ERROR), Level.WARNING: Tag("Medium", TagLevel.WARNING), Level.INFO: Tag("Info", TagLevel.INFO)}
 _LEVELS = list(Level)
+#: Drifted addresses the summary names (the rest are counted): the summary stays readable.
+DRIFT_SHOWN = 10
 #: The finding sections with an outcome of their own, and its outcome-id.
 SECTION_IDS = {Section.CHANGES: "changes", Section.LEAST_PRIVILEGE: "least-privilege", Section.PLAN_CHECKS: "plan-checks"}
 
@@ -55,7 +57,9 @@ def _summary(review: PlanReview, notes: Sequence[str], url: str | None) -> Outco
     lines = [f"**Plan review: {review.title}** ({stack})", "", f"**{review.counts.sentence()}.**", ""]
     lines.append(f"- Errors: {len(review.errors)}; warnings: {len(review.warnings)}.")
     if review.drift:
-        lines.append(f"- Drift (changed outside Terraform): {', '.join(f'`{a}`' for a in review.drift)}.")
+        shown = ", ".join(f"`{address}`" for address in review.drift[:DRIFT_SHOWN])
+        more = f" and {len(review.drift) - DRIFT_SHOWN} more (plan.md lists every one)" if len(review.drift) > DRIFT_SHOWN else ""
+        lines.append(f"- Drift (changed outside Terraform): {len(review.drift)} resources: {shown}{more}.")
     else:
         lines.append("- No drift: nothing changed outside Terraform.")
     if review.why_unavailable:

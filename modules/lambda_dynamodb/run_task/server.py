@@ -69,6 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: RunTaskServer
     protocol_version = "HTTP/1.1"
     server_version = "lambda-dynamodb-run-task"
+    #: Seconds a connection may sit idle (a client that never sends its body holds no thread for long).
+    timeout = 30
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         if self.path.split("?", 1)[0] == "/healthz":
