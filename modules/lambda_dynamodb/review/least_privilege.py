@@ -17,15 +17,13 @@ from dataclasses import dataclass
 
 from lambda_dynamodb.iam.evaluation import Grant, allows, grants
 from lambda_dynamodb.iam.policy import ArnContext, Effect
+from lambda_dynamodb.iam.verdict import Verdict
 from lambda_dynamodb.review.findings import Finding, Kind, Level, Section
 from lambda_dynamodb.review.iam_diff import POLICY_TYPES
 from lambda_dynamodb.review.plan_file import Json, sensitive, shown_value
 from lambda_dynamodb.synthesis.manifest_model import ACCOUNT_PLACEHOLDER, CallEntry, FunctionEntry, Manifest
 
 ROLE = "aws_iam_role"
-#: The manifest rows' verdicts checked here (values of ``lambda_dynamodb.iam.permissions.Verdict``,
-#: compared by value so the review does not import the permission plan, which reads code).
-UNUSED = "unused"
 
 
 @dataclass(frozen=True)
@@ -166,7 +164,7 @@ def unused_grant_findings(manifest: Manifest | None) -> list[Finding]:
     """One warning per function whose manifest rows have verdict ``unused``, listing the actions."""
     found = []
     for function in manifest.functions if manifest else ():
-        actions = list(dict.fromkeys(row.action for row in function.permissions if row.verdict.value == UNUSED))
+        actions = list(dict.fromkeys(row.action for row in function.permissions if row.verdict is Verdict.UNUSED))
         if actions:
             where = f" in `{function.source}`" if function.source else ""
             text = (

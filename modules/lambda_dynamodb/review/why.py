@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from lambda_dynamodb.iam.verdict import Verdict
 from lambda_dynamodb.review.iam_diff import PermissionChange, PermissionDiff, action_text, resource_text
 
 
@@ -29,7 +30,7 @@ class WhyRow:
 
 #: When rows of one (policy, action, resource) disagree (two functions sharing a policy), the
 #: first of these wins: one function's use is enough to make a grant used.
-VERDICT_ORDER = ("used", "not checked", "unused", "missing", "")
+VERDICT_ORDER = (Verdict.USED.value, Verdict.NOT_CHECKED.value, Verdict.UNUSED.value, Verdict.MISSING.value, "")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 
+from lambda_dynamodb.iam.verdict import Verdict
 from lambda_dynamodb.review.findings import Finding, Level, Section
 from lambda_dynamodb.review.model import PlanReview, RoleChanges
 from lambda_dynamodb.run_task.callback import OUTCOME_ID_LIMIT, OUTCOMES_LIMIT, Outcome, Status, Tag, TagLevel, TaskResult
@@ -130,8 +131,8 @@ def _role_table(role: RoleChanges) -> str:
 
 def _role_level(role: RoleChanges, findings: Iterable[Finding]) -> Level:
     levels = [f.level for f in findings if f.address == role.address]
-    levels += [Level.ERROR for row in role.rows if row.verdict == "missing"]
-    levels += [Level.WARNING for row in role.rows if row.verdict == "unused"]
+    levels += [Level.ERROR for row in role.rows if row.verdict == Verdict.MISSING.value]
+    levels += [Level.WARNING for row in role.rows if row.verdict == Verdict.UNUSED.value]
     return _worst(levels)
 
 
