@@ -243,3 +243,10 @@ def test_synth_app_refuses_a_folder_the_project_did_not_make_and_keeps_it(tmp_pa
     folder = users_folder(tmp_path)
     assert synth_app(_one_table_app, folder) == 2
     assert "error:" in capsys.readouterr().err and (folder / "thesis.tex").read_text() == "three years of work"
+
+
+def test_the_output_marker_is_never_packaged_into_a_function() -> None:
+    from lambda_dynamodb.config.defaults import PACKAGE_EXCLUDES
+    from lambda_dynamodb.synthesis.output import MARKER as OUTPUT_MARKER
+
+    assert OUTPUT_MARKER in PACKAGE_EXCLUDES

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,18 @@ def test_the_tables_actions_are_the_calls_of_the_handlers_code(statements: list[
 
 def test_no_statement_has_a_wildcard_action(statements: list[dict[str, Any]]) -> None:
     assert [a for s in statements for a in s["actions"] if "*" in a or "?" in a] == []
+
+
+def test_the_functions_zip_holds_only_the_run_tasks_modules(out: Path) -> None:
+    from lambda_dynamodb.run_task.bundle import closure
+
+    (package,) = (out / "stacks" / "run-task" / "assets").glob("function_code_*/*/package.zip")
+    with zipfile.ZipFile(package) as bundle:
+        names = bundle.namelist()
+    # One .py file per module of the closure; the bundle folder's marker (.lambda-dynamodb-output)
+    # is the project's bookkeeping and stays out.
+    assert all(name.startswith("lambda_dynamodb/") and name.endswith(".py") for name in names), names
+    assert len(names) == len(closure())
 
 
 def test_the_hmac_key_never_enters_the_state(service: dict[str, Any]) -> None:

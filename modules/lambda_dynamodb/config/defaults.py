@@ -29,7 +29,9 @@ DEPENDENCY_PACKAGING = DependencyPackaging.BUNDLED
 RUNTIME_PROVIDED: tuple[str, ...] = ("boto3", "botocore", "s3transfer")
 #: Never packaged, whatever ``exclude`` says: local secrets (.env files), version control and
 #: virtual environments, interpreter caches. Glob patterns matched against every path part.
-PACKAGE_EXCLUDES: tuple[str, ...] = (".env", ".env.*", ".git", ".venv", "venv", "__pycache__", "*.pyc", "*.pyo")
+#: ".lambda-dynamodb-output" is the marker of a folder this project writes
+#: (``synthesis.output.MARKER``): bookkeeping, never code (a code folder the run task's bundle wrote has one).
+PACKAGE_EXCLUDES: tuple[str, ...] = (".env", ".env.*", ".git", ".venv", "venv", "__pycache__", "*.pyc", "*.pyo", ".lambda-dynamodb-output")
 #: AWS's default regional Lambda concurrency quota (raise it with a quota request).
 CONCURRENCY_QUOTA = 1000
 #: What Lambda keeps unreserved out of the quota, whatever is reserved for functions.
