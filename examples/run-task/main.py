@@ -48,9 +48,6 @@ FUNCTION_TIMEOUT_SECONDS = 900
 QUEUE_VISIBILITY_SECONDS = FUNCTION_TIMEOUT_SECONDS + 60
 #: One retry still fits in the 60 minutes; then the request waits in the dead-letter queue.
 MAX_RECEIVE_COUNT = 2
-ENV_PREFIX = "LAMBDA_DYNAMODB_RUN_TASK_"
-#: The package's documented handler (``lambda_dynamodb/run_task/__init__.py``'s ``handler``).
-HANDLER = "lambda_dynamodb.run_task.handler"
 #: The workspace setting's two levels (https://developer.hashicorp.com/terraform/cloud-docs/workspaces/settings/run-tasks).
 LEVEL_RULE = "enforcement_level must be mandatory (a failed review stops the run) or advisory (it only warns)."
 
@@ -87,13 +84,16 @@ def build_service(app: Any, code: Path) -> str:
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
     from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+    # The handler and its variables' names, as the run task defines them.
+    from lambda_dynamodb.run_task.bundle import HANDLER
+    from lambda_dynamodb.run_task.settings import DEFAULT_TFC_ADDRESS, ENV_HMAC_SECRET_ARN, ENV_QUEUE_URL, ENV_TABLE, ENV_TFC_ADDRESS
 
     stack = TerraformStack(app, STACK_NAME)
     # Region only: endpoints and credentials come from the environment (AWS or the emulator).
     AwsProvider(stack, "aws", region=region())
     LocalBackend(stack, path=STATE_PATH)
     address = TerraformVariable(
-        stack, "tfc_address", type="string", default="https://app.terraform.io",
+        stack, "tfc_address", type="string", default=DEFAULT_TFC_ADDRESS,
         description="HCP Terraform's (or Terraform Enterprise's) address: the only place the task sends tokens and results",
     )
     # The HMAC key's value is put with `aws secretsmanager put-secret-value` (README): no secret
@@ -112,7 +112,7 @@ def build_service(app: Any, code: Path) -> str:
         stack, "queue", name=QUEUE_NAME, visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS, sqs_managed_sse_enabled=True,
         redrive_policy=Fn.jsonencode({"deadLetterTargetArn": dead_letters.arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
     )
-    environment = {f"{ENV_PREFIX}QUEUE_URL": queue.url, f"{ENV_PREFIX}HMAC_SECRET_ARN": secret.arn, f"{ENV_PREFIX}TFC_ADDRESS": address.string_value}
+    environment = {ENV_QUEUE_URL: queue.url, ENV_HMAC_SECRET_ARN: secret.arn, ENV_TFC_ADDRESS: address.string_value}
     function = Function(
         stack, "function",
         FunctionSettings(
@@ -121,7 +121,7 @@ def build_service(app: Any, code: Path) -> str:
         ),
     )
     # The handler's own calls on the table (PutItem to claim, UpdateItem to record), read from its code.
-    function.use(results, access=Access.FROM_CODE, env=f"{ENV_PREFIX}TABLE")
+    function.use(results, access=Access.FROM_CODE, env=ENV_TABLE)
     # The worker half: the queue's messages (the trigger grants what Lambda's poller does).
     function.add_trigger(QueueTrigger(queue_arn=queue.arn, batch_size=1, visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS))
     # The intake half queues each accepted request; the worker reads the key, once per cold start.

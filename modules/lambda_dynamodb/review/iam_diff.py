@@ -63,6 +63,13 @@ class UnknownPolicy:
     #: The plan marks the document sensitive: its grants are never shown.
     sensitive: bool = False
 
+    @property
+    def reason(self) -> str:
+        """Why its grants are not in the review, for plan.md and the run task alike."""
+        if self.sensitive:
+            return "the plan marks its document sensitive, so its permissions are not shown."
+        return "its document is only known after apply; review it then."
+
 
 def permission_diffs(plan: Json) -> tuple[tuple[PermissionDiff, ...], tuple[UnknownPolicy, ...]]:
     """Every grant added or removed by the plan's policies; and the policies not known until apply."""

@@ -122,6 +122,4 @@ def _rows(review: PlanReview) -> list[tuple[str, str, IamRow]]:
 
 
 def _unknown_line(policy: UnknownPolicy) -> str:
-    if policy.sensitive:
-        return f"- `{policy.address}` ({policy.policy}): the plan marks its document sensitive, so its permissions are not shown."
-    return f"- `{policy.address}` ({policy.policy}): its document is only known after apply; review it then."
+    return f"- `{policy.address}` ({policy.policy}): {policy.reason}"

@@ -82,7 +82,7 @@ def check_token_urls(urls: dict[str, str | None], address: Address) -> None:
         url = urls.get(name)
         if url is not None and not address.owns(url):
             raise AddressError(
-                f"{name} {_shown(url)} is not at the configured address {address.origin}: "
+                f"{name} {shown_url(url)} is not at the configured address {address.origin}: "
                 "the token and results are sent there only, so nothing was fetched or sent"
             )
 
@@ -90,19 +90,19 @@ def check_token_urls(urls: dict[str, str | None], address: Address) -> None:
 def redirect_target(location: str | None, base: str) -> str:
     """The absolute URL a redirect points to, if the run task may fetch it (without the token)."""
     if not location:
-        raise AddressError(f"the redirect from {_shown(base)} has no Location header")
+        raise AddressError(f"the redirect from {shown_url(base)} has no Location header")
     target = urljoin(base, location.strip())
     try:
         parts = urlsplit(target)
         parts.port
     except ValueError as error:
-        raise AddressError(f"the redirect target {_shown(target)} is not a URL ({error})") from None
+        raise AddressError(f"the redirect target {shown_url(target)} is not a URL ({error})") from None
     host = (parts.hostname or "").lower()
     if not host or parts.username is not None or parts.password is not None:
-        raise AddressError(f"the redirect target {_shown(target)} must be https://HOST/... without a user name")
+        raise AddressError(f"the redirect target {shown_url(target)} must be https://HOST/... without a user name")
     if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host)):
         return target
-    raise AddressError(f"the redirect target {_shown(target)} must be https (http only on a loopback host)")
+    raise AddressError(f"the redirect target {shown_url(target)} must be https (http only on a loopback host)")
 
 
 def is_loopback(host: str) -> bool:
@@ -114,7 +114,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """A URL for a message: without its query (a signed blob URL's query is a credential), cut."""
     text = url.split("?", 1)[0]
     return repr(text if len(text) <= 200 else text[:197] + "...")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambda_dynamodb._version import __version__
-from lambda_dynamodb.run_task.addresses import Address, AddressError, redirect_target
+from lambda_dynamodb.run_task.addresses import Address, AddressError, redirect_target, shown_url
 
 USER_AGENT = f"lambda-dynamodb-run-task/{__version__}"
 TIMEOUT_SECONDS = 30.0
@@ -62,12 +62,12 @@ class TfcClient:
             if status != 204:
                 break
             if clock() + poll_interval > deadline:
-                raise PlanNotReady(f"the plan JSON at {_shown(url)} was still not ready (204) when the wait ran out")
+                raise PlanNotReady(f"the plan JSON at {shown_url(url)} was still not ready (204) when the wait ran out")
             sleep(poll_interval)
         try:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
-            raise FetchError(f"the plan JSON from {_shown(url)} is not JSON ({error})") from None
+            raise FetchError(f"the plan JSON from {shown_url(url)} is not JSON ({error})") from None
 
     def get(self, url: str, limit: int) -> tuple[int, bytes]:
         """GET ``url`` with the token, a redirect followed without it: (status, body)."""
@@ -78,14 +78,14 @@ class TfcClient:
             status, location, body = self._request("GET", current, headers, None, limit)
             if status not in REDIRECTS:
                 if status not in (200, 204):
-                    raise FetchError(f"GET {_shown(current)} answered {status}")
+                    raise FetchError(f"GET {shown_url(current)} answered {status}")
                 return status, body
             try:
                 current = redirect_target(location, current)
             except AddressError as error:
                 raise FetchError(str(error)) from None
             headers = {"Accept": "application/json"}  # never the token to a redirect target
-        raise FetchError(f"GET {_shown(url)} redirected more than {MAX_REDIRECTS} times")
+        raise FetchError(f"GET {shown_url(url)} redirected more than {MAX_REDIRECTS} times")
 
     def patch(self, url: str, document: Any) -> None:
         """PATCH the callback with ``document`` (JSON:API); retried on a network error or 5xx."""
@@ -105,7 +105,7 @@ class TfcClient:
             else:
                 if 200 <= status < 300:
                     return
-                problem = f"PATCH {_shown(url)} answered {status}"
+                problem = f"PATCH {shown_url(url)} answered {status}"
                 if status < 500:
                     break  # the body is refused: sending it again will not help
             time.sleep(0.5 * (attempt + 1))
@@ -113,7 +113,7 @@ class TfcClient:
 
     def _check(self, url: str) -> None:
         if not self._address.owns(url):
-            raise FetchError(f"{_shown(url)} is not at the configured address {self._address.origin}: the token is not sent there")
+            raise FetchError(f"{shown_url(url)} is not at the configured address {self._address.origin}: the token is not sent there")
 
     def _request(self, method: str, url: str, headers: dict[str, str], data: bytes | None, limit: int) -> tuple[int, str | None, bytes]:
         request = urllib.request.Request(url, data=data, method=method, headers={"User-Agent": USER_AGENT, **headers})
@@ -124,17 +124,13 @@ class TfcClient:
                 return error.code, error.headers.get("Location"), b""
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", error)
-            raise FetchError(f"{method} {_shown(url)} failed: {reason}") from None
+            raise FetchError(f"{method} {shown_url(url)} failed: {reason}") from None
         with response:
             try:
                 body = response.read(limit + 1)
             except OSError as error:
-                raise FetchError(f"{method} {_shown(url)} failed while reading: {error}") from None
+                raise FetchError(f"{method} {shown_url(url)} failed while reading: {error}") from None
             if len(body) > limit:
-                raise FetchError(f"{method} {_shown(url)} answered more than {limit} bytes: more than the run task reads")
+                raise FetchError(f"{method} {shown_url(url)} answered more than {limit} bytes: more than the run task reads")
             return response.status, response.headers.get("Location"), body
 
-
-def _shown(url: str) -> str:
-    text = url.split("?", 1)[0]
-    return repr(text if len(text) <= 200 else text[:197] + "...")

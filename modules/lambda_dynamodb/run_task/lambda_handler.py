@@ -30,14 +30,14 @@ import time
 from functools import cache
 from typing import Any
 
-from lambda_dynamodb.run_task import worker
+from lambda_dynamodb.run_task import protocol, worker
 from lambda_dynamodb.run_task.addresses import AddressError
 from lambda_dynamodb.run_task.intake import Answer, accept, admit
 from lambda_dynamodb.run_task.protocol import PayloadError
 from lambda_dynamodb.run_task.settings import ENV_HMAC_SECRET_ARN, ENV_QUEUE_URL, RunTaskSettings, SettingsError, from_environment
 from lambda_dynamodb.run_task.store import DynamoDBStore
 
-SIGNATURE_HEADER = "x-tfc-task-signature"  # function URL events lower-case header names
+SIGNATURE_HEADER = protocol.SIGNATURE_HEADER.lower()  # function URL events lower-case header names
 SQS_SOURCE = "aws:sqs"
 
 
@@ -62,7 +62,7 @@ def _secret_key() -> bytes | None:
         return None
     import boto3
 
-    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["LAMBDA_DYNAMODB_RUN_TASK_HMAC_SECRET_ARN"])
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ[ENV_HMAC_SECRET_ARN])
     # A secret holds text (SecretString) or bytes (SecretBinary, which boto3 gives decoded).
     text = secret.get("SecretString") or bytes(secret.get("SecretBinary") or b"").decode("utf-8")
     return text.strip().encode("utf-8") or None

@@ -65,19 +65,13 @@ def _summary(review: PlanReview, notes: Sequence[str], url: str | None) -> Outco
         lines.append("- No drift: nothing changed outside Terraform.")
     if review.why_unavailable:
         lines.append(f"- The why column is unavailable: {review.why_unavailable}.")
-    lines += [f"- `{u.address}` ({u.policy}): {_unknown_reason(u.sensitive)}" for u in review.unknown]
+    lines += [f"- `{u.address}` ({u.policy}): {u.reason}" for u in review.unknown]
     lines += [f"- {note}" for note in notes]
     worst = Level.ERROR if review.errors else Level.WARNING if review.warnings else Level.INFO
     status = Tag("Passed", TagLevel.INFO) if review.passed else Tag("Failed", TagLevel.ERROR)
     description = f"{review.counts.sentence()}; {_plural(len(review.errors), 'error')}, {_plural(len(review.warnings), 'warning')}"
     tags = ((SEVERITY, (SEVERITY_TAGS[worst],)), (STATUS, (status,)))
     return Outcome("summary", description, "\n".join(lines), tags, url)
-
-
-def _unknown_reason(sensitive: bool) -> str:
-    if sensitive:
-        return "the plan marks its document sensitive: not shown, review it where it is defined."
-    return "its document is only known after apply; review it then."
 
 
 def _findings_outcome(section: Section, findings: Sequence[Finding], url: str | None) -> Outcome:
